@@ -1,0 +1,41 @@
+// What is wrong: the findings every check produces, in CI, at install time and while watching.
+
+export type Severity = "info" | "low" | "medium" | "high" | "critical";
+
+export const SEVERITIES: readonly Severity[] = ["info", "low", "medium", "high", "critical"];
+
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
+
+export type FindingKind =
+  | "vulnerability"
+  | "malicious"
+  | "unpinned"
+  | "unhashed"
+  | "mixed-hashes"
+  | "lock-unhashed"
+  | "mutable-reference";
+
+export interface Finding {
+  kind: FindingKind;
+  /** Advisory id (the preferred one of an alias set), or the check's rule id such as `PC-UNPINNED`. */
+  id: string;
+  /** Every other id of the same issue (CVE, GHSA, PYSEC). */
+  aliases: string[];
+  severity: Severity;
+  /** CVSS base score where one was computed. */
+  score: number | null;
+  /** PEP 503-normalised package name ("" for file-level findings). */
+  package: string;
+  version: string | null;
+  specifier: string;
+  file: string;
+  line: number | null;
+  summary: string;
+  /** The lowest version that fixes this finding, where known. */
+  fixedIn: string | null;
+  url: string | null;
+  /** Check-specific facts behind the finding (affected versions admitted, digests compared, ...). */
+  evidence?: Record<string, unknown>;
+}

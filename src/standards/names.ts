@@ -1,0 +1,13 @@
+// PEP 503 / core-metadata project names: normalisation and validity.
+
+const VALID_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
+
+/** PEP 503: lower-case, and runs of `-`, `_`, `.` become one `-`. */
+export function normalizeName(name: string): string {
+  return name.replace(/[-_.]+/g, "-").toLowerCase();
+}
+
+/** A valid distribution name per the core metadata spec. */
+export function isValidName(name: string): boolean {
+  return VALID_NAME.test(name);
+}
