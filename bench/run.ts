@@ -1,0 +1,51 @@
+// `npm run bench [-- section ...]`: the benchmarks behind bench/RESULTS.md, each side by side with its baseline.
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { cliPath, repoRoot, sharedData } from "../test/paths.js";
+import { topNames, writeInventoryInputs } from "./generate.js";
+import { type Measurement, measureNode, table } from "./measure.js";
+
+const work = join(repoRoot, ".bench-tmp");
+const parseOnly = join(repoRoot, "dist", "bench", "parse-only.js");
+
+function header(): string {
+  return `${new Date().toISOString().slice(0, 10)} · ${cpus().length} × ${cpus()[0]?.model ?? "cpu"} · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · Node ${process.version}`;
+}
+
+function benchInventory(): string {
+  const names = topNames(sharedData, 5000);
+  const inputs = writeInventoryInputs(join(work, "inventory"), names);
+  const out = [`### inventory of 5,000 packages (${header()})`, ""];
+  const bare = measureNode('node -e ""', ["-e", ""]);
+  for (const [label, path] of Object.entries(inputs)) {
+    const raw = measureNode(`parse only (${label})`, [parseOnly, path]);
+    const inv = measureNode(`pycustoms inventory --format json (${label})`, [
+      cliPath,
+      "inventory",
+      "--format",
+      "json",
+      path,
+    ]);
+    if (inv.exitCode !== 0) throw new Error(`inventory of ${label} exited ${inv.exitCode}`);
+    const rows: Measurement[] = [bare, raw, inv];
+    out.push(table(rows, bare));
+    const added = (inv.medianMs - raw.medianMs) / (raw.medianMs - bare.medianMs);
+    out.push(
+      "",
+      `${label}: inventory ${inv.medianMs.toFixed(0)} ms (target < 500 ms); ${(inv.medianMs / raw.medianMs).toFixed(2)}× the parse-only process (target ≤ 1.5×); beyond node start-up, ${(100 * added).toFixed(0)}% more work than the parse alone`,
+      "",
+    );
+  }
+  return out.join("\n");
+}
+
+const sections: Record<string, () => string> = { inventory: benchInventory };
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+for (const name of wanted.length ? wanted : Object.keys(sections)) {
+  const run = sections[name];
+  if (!run) {
+    process.stderr.write(`unknown bench section ${name}; known: ${Object.keys(sections).join(", ")}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(`${run()}\n\n`);
+}

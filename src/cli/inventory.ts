@@ -1,0 +1,56 @@
+// `pycustoms inventory`: what the project declares, from manifests, lock files, environments and SBOMs.
+import { type Command, Option } from "commander";
+import { collectInventory, type Inventory } from "../inventory/collect.js";
+import { formatCycloneDx } from "../report/cyclonedx.js";
+import { formatInventoryJson } from "../report/inventory-json.js";
+import { formatInventoryTable } from "../report/inventory-table.js";
+import { colorEnabled, EXIT, emit, toolVersion, UsageError } from "./terminal.js";
+
+export interface InventoryCliOptions {
+  env?: string[];
+}
+
+/** Collects the inventory for CLI paths (default: the current directory); refuses when nothing was readable. */
+export function inventoryForCli(paths: string[], opts: InventoryCliOptions): Inventory {
+  const envDirs = opts.env ?? [];
+  const inv = collectInventory({ paths: paths.length || envDirs.length ? paths : ["."], envDirs });
+  return inv;
+}
+
+/** Exit 2 only when nothing at all could be read; otherwise errors are shown beside the results. */
+export function nothingRead(inv: Inventory): boolean {
+  return inv.dependencies.length === 0 && inv.errors.length > 0 && !inv.files.some((f) => f.read);
+}
+
+export function registerInventory(program: Command): void {
+  program
+    .command("inventory")
+    .description(
+      "List every declared dependency: name, version, specifier, pins, hashes, groups, source, file:line",
+    )
+    .argument("[paths...]", "files or directories (searched recursively); default: .")
+    .option("--env <dir...>", "also read an installed environment (a virtualenv or site-packages folder)")
+    .addOption(
+      new Option("-f, --format <format>", "output format")
+        .choices(["table", "json", "cyclonedx"])
+        .default("table"),
+    )
+    .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .action((paths: string[], opts: InventoryCliOptions & { format: string; output?: string }) => {
+      const inv = inventoryForCli(paths, opts);
+      if (inv.files.length === 0 && inv.errors.length === 0) {
+        throw new UsageError(`no manifests, lock files or SBOMs found in ${paths.join(", ") || "."}`);
+      }
+      let text: string;
+      if (opts.format === "json") text = formatInventoryJson(inv);
+      else if (opts.format === "cyclonedx")
+        text = formatCycloneDx(inv.dependencies, { toolVersion: toolVersion() });
+      else text = formatInventoryTable(inv, { color: !opts.output && colorEnabled() });
+      emit(text, opts.output);
+      if (opts.format !== "table" && inv.errors.length) {
+        for (const e of inv.errors)
+          process.stderr.write(`pycustoms: ${e.file}${e.line ? `:${e.line}` : ""}: ${e.message}\n`);
+      }
+      process.exitCode = nothingRead(inv) ? EXIT.error : EXIT.clean;
+    });
+}

@@ -1,0 +1,56 @@
+// How the CLI talks to a person: colour only on a TTY without NO_COLOR, one-line errors, the exit codes.
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Documented exit codes: 0 clean, 1 findings, 2 usage or input error. */
+export const EXIT = { clean: 0, findings: 1, error: 2 } as const;
+
+/** An error the user caused (bad flag, unreadable input): printed as one line, exit 2, no stack trace. */
+export class UsageError extends Error {}
+
+export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "") return false;
+  if (process.env.TERM === "dumb") return false;
+  return stream.isTTY === true;
+}
+
+/** The package version, read from package.json next to the build. */
+export function toolVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "package.json");
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, "utf8")) as { version?: string };
+      return pkg.version ?? "0.0.0";
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return "0.0.0";
+    dir = parent;
+  }
+}
+
+/** Writes a document to stdout, or to `--output FILE`. */
+export function emit(text: string, output?: string): void {
+  const body = text.endsWith("\n") ? text : `${text}\n`;
+  if (output) {
+    try {
+      writeOutputFile(output, body);
+    } catch (e) {
+      throw new UsageError(`cannot write ${output}: ${(e as Error).message}`);
+    }
+  } else {
+    process.stdout.write(body);
+  }
+}
+
+function writeOutputFile(path: string, body: string): void {
+  // Write beside, then rename: a reader never sees half a report.
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, body);
+  renameSync(tmp, path);
+}
+
+export function warn(message: string): void {
+  process.stderr.write(`pycustoms: warning: ${message}\n`);
+}
