@@ -15,7 +15,8 @@ export type FindingKind =
   | "unhashed"
   | "mixed-hashes"
   | "lock-unhashed"
-  | "mutable-reference";
+  | "mutable-reference"
+  | "typosquat";
 
 export interface Finding {
   kind: FindingKind;
