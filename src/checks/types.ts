@@ -16,7 +16,18 @@ export type FindingKind =
   | "mixed-hashes"
   | "lock-unhashed"
   | "mutable-reference"
-  | "typosquat";
+  | "typosquat"
+  | "project-status"
+  | "yanked"
+  | "release-age"
+  | "unmaintained"
+  | "hash-mismatch"
+  | "hash-uncovered"
+  | "provenance"
+  | "provenance-regression"
+  | "size-anomaly"
+  | "dependency-confusion"
+  | "ownership";
 
 export interface Finding {
   kind: FindingKind;
