@@ -2,6 +2,7 @@
 // The pycustoms command line: one program, a subcommand per job; usage errors exit 2 without a stack trace.
 import { Command, CommanderError } from "commander";
 import { registerCheckPins } from "./check-pins.js";
+import { registerDb } from "./db.js";
 import { registerInventory } from "./inventory.js";
 import { EXIT, toolVersion, UsageError } from "./terminal.js";
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     );
   registerInventory(program);
   registerCheckPins(program);
+  registerDb(program);
   for (const cmd of program.commands) cmd.showHelpAfterError("(run with --help for usage)");
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();

@@ -1,0 +1,147 @@
+// `pycustoms db update|status`: the local advisory database the audit matches against.
+import { type Command, Option } from "commander";
+import {
+  AdvisoryStoreError,
+  DEFAULT_ADVISORY_SOURCE,
+  type ImportProgress,
+  importSources,
+  openAdvisoryStore,
+  resolveDbPath,
+} from "../advisories/store.js";
+import { style } from "../report/style.js";
+import { colorEnabled, EXIT, emit, UsageError } from "./terminal.js";
+
+/** Progress on stderr, only when stderr is a terminal: one line rewritten in place. */
+function progressPrinter(): { update(p: ImportProgress): void; done(): void } {
+  if (!process.stderr.isTTY) return { update() {}, done() {} };
+  let last = 0;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      const text =
+        p.phase === "download"
+          ? `downloading ${p.source}: ${(p.bytes / 1e6).toFixed(1)}${p.totalBytes ? ` / ${(p.totalBytes / 1e6).toFixed(1)}` : ""} MB`
+          : `importing ${p.source}: ${p.records} records`;
+      process.stderr.write(`\r\u001b[2K${text.slice(0, (process.stderr.columns ?? 100) - 1)}`);
+    },
+    done() {
+      process.stderr.write("\r\u001b[2K");
+    },
+  };
+}
+
+export function storeErrorToUsage(e: unknown): never {
+  if (e instanceof AdvisoryStoreError) throw new UsageError(e.message);
+  throw e;
+}
+
+function age(iso: string | null): string {
+  if (!iso) return "never";
+  const ms = Date.now() - Date.parse(iso);
+  const h = ms / 3.6e6;
+  return h < 1
+    ? "less than an hour ago"
+    : h < 48
+      ? `${Math.round(h)} hours ago`
+      : `${Math.round(h / 24)} days ago`;
+}
+
+export function registerDb(program: Command): void {
+  const db = program.command("db").description("Manage the local advisory database (OSV records for PyPI)");
+  db.command("update")
+    .description(
+      `Import OSV advisories for PyPI (default source: ${DEFAULT_ADVISORY_SOURCE}). Incremental, atomic, safe to run concurrently.`,
+    )
+    .option(
+      "--from <source...>",
+      "URLs, zips, tarballs, folders or files of OSV JSON/YAML (PyPA advisory-database and OSSF malicious-packages layouts included)",
+    )
+    .option("--db <path>", "database file (default: $PYCUSTOMS_DB, else the user cache folder)")
+    .addOption(
+      new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"),
+    )
+    .action(async (opts: { from?: string[]; db?: string; format: string }) => {
+      const dbPath = resolveDbPath(opts.db);
+      const sources = opts.from?.length ? opts.from : [DEFAULT_ADVISORY_SOURCE];
+      const controller = new AbortController();
+      const onSigint = () => controller.abort(new UsageError("interrupted: the database was left as it was"));
+      process.once("SIGINT", onSigint);
+      const progress = progressPrinter();
+      let report: Awaited<ReturnType<typeof importSources>>;
+      try {
+        report = await importSources(dbPath, sources, {
+          onProgress: (p) => progress.update(p),
+          signal: controller.signal,
+        });
+      } catch (e) {
+        storeErrorToUsage(e);
+      } finally {
+        progress.done();
+        process.off("SIGINT", onSigint);
+      }
+      const failed = report.sources.filter((s) => s.status === "failed");
+      if (opts.format === "json") {
+        emit(JSON.stringify({ schema: "pycustoms.db-update/1", ...report }, null, 2));
+      } else {
+        const st = style(colorEnabled());
+        const lines = report.sources.map((s) =>
+          s.status === "failed"
+            ? st.red(`${s.source}: failed: ${s.error ?? "unknown error"}`)
+            : s.status === "not-modified"
+              ? `${s.source}: not modified since the last update`
+              : `${s.source}: ${s.records} records: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.withdrawn} withdrawn, ${s.skipped} skipped${s.invalid ? st.yellow(` (${s.invalid} invalid)`) : ""}`,
+        );
+        for (const w of report.warnings.slice(0, 20)) {
+          lines.push(st.yellow(`warning: ${w.file}${w.record ? ` (${w.record})` : ""}: ${w.message}`));
+        }
+        if (report.warnings.length > 20)
+          lines.push(st.yellow(`… and ${report.warnings.length - 20} more warnings`));
+        lines.push(`database: ${report.dbPath}`);
+        emit(lines.join("\n"));
+      }
+      process.exitCode = failed.length ? EXIT.error : EXIT.clean;
+    });
+
+  db.command("status")
+    .description("Show the database's sources, record counts, last update and age")
+    .option("--db <path>", "database file (default: $PYCUSTOMS_DB, else the user cache folder)")
+    .addOption(
+      new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"),
+    )
+    .action((opts: { db?: string; format: string }) => {
+      const dbPath = resolveDbPath(opts.db);
+      let store: ReturnType<typeof openAdvisoryStore>;
+      try {
+        store = openAdvisoryStore(dbPath);
+      } catch (e) {
+        storeErrorToUsage(e);
+      }
+      if (!store) {
+        throw new UsageError(`no advisory database at ${dbPath}: run \`pycustoms db update\` first`);
+      }
+      try {
+        const s = store.status();
+        if (opts.format === "json") {
+          emit(JSON.stringify({ schema: "pycustoms.db-status/1", ...s }, null, 2));
+          return;
+        }
+        const lines = [
+          `database: ${s.path} (${(s.sizeBytes / 1e6).toFixed(1)} MB, schema ${s.schemaVersion})`,
+          `last update: ${s.lastUpdate ?? "never"} (${age(s.lastUpdate)})`,
+          `advisories: ${s.counts.vulnerability} vulnerabilities, ${s.counts.malicious} malicious packages, ${s.counts.withdrawn} withdrawn; ${s.counts.packages} packages`,
+          "sources:",
+          ...s.sources.map(
+            (src) =>
+              `  ${src.source}: ${src.records} records, imported ${src.lastImport ?? "never"}${src.lastError ? ` (last error: ${src.lastError})` : ""}`,
+          ),
+        ];
+        emit(lines.join("\n"));
+      } catch (e) {
+        storeErrorToUsage(e);
+      } finally {
+        store.close();
+      }
+    });
+}
