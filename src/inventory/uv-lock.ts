@@ -1,6 +1,280 @@
-// STUB: to be implemented.
-import type { ParseResult } from "./types.js";
+// Reads uv.lock into locked Dependency records, with direct/transitive and group facts derived from its graph.
+import { normalizeName } from "../standards/names.js";
+import { makeDependency } from "./dependency.js";
+import {
+  findTomlLine,
+  indexTomlArrayTables,
+  isTomlTable,
+  normalizeHashString,
+  parseTomlWithLayout,
+  scanTomlLayout,
+} from "./toml-lines.js";
+import type { Dependency, InputError, ParseResult, Source } from "./types.js";
 
-export function parseUvLock(_text: string, file: string): ParseResult {
-  return { dependencies: [], errors: [{ file, message: "uv-lock parser not implemented yet" }] };
+/*
+ * Choices:
+ * - Workspace members (the names in `[manifest] members`, or, without a manifest, the package whose source
+ *   is `{ editable = "." }` or `{ virtual = "." }`) are the project itself, not dependencies of it: they are
+ *   left out. Other editable/virtual/path packages are kept with a `path` source.
+ * - `direct` is true for packages a member names in its `dependencies`, `optional-dependencies` or
+ *   `dev-dependencies`, false for the rest; null for every package when no member can be identified.
+ * - `groups` follow the graph from the members: "main" from their `dependencies`, `optional:<extra>` from
+ *   `optional-dependencies`, the group name from `dev-dependencies`; edges with `extra = [...]` pull in the
+ *   target's optional dependencies. A package no member reaches (or every package, without members) is "main".
+ * - uv puts markers on edges, not on packages, so `markers` is null; `extras` is empty for the same reason.
+ */
+
+interface Edge {
+  name: string;
+  version: string | null;
+  extras: string[];
+}
+
+interface Entry {
+  index: number;
+  rawName: string;
+  name: string;
+  version: string | null;
+  line: number | null;
+  source: Source | null;
+  editable: boolean;
+  /** The source is the workspace root directory (`editable`/`virtual` = "."). */
+  isRoot: boolean;
+  dependencies: Edge[];
+  optional: Map<string, Edge[]>;
+  dev: Map<string, Edge[]>;
+  hashes: string[];
+}
+
+export function parseUvLock(text: string, file: string): ParseResult {
+  const parsed = parseTomlWithLayout(text, file, { keys: false });
+  if (!parsed.ok) return { dependencies: [], errors: [parsed.error] };
+  const { data, layout } = parsed;
+  const errors: InputError[] = [];
+
+  const packages = data.package;
+  if (packages === undefined) return { dependencies: [], errors };
+  if (!Array.isArray(packages)) {
+    errors.push({
+      file,
+      line: findTomlLine(scanTomlLayout(text), "package") ?? undefined,
+      message: '"package" must be an array of tables ([[package]])',
+    });
+    return { dependencies: [], errors };
+  }
+  const headerLines = indexTomlArrayTables(layout, "package");
+  const lineOf = (i: number): number | null =>
+    headerLines.length === packages.length ? (headerLines[i] ?? null) : null;
+
+  const entries: Entry[] = [];
+  for (const [i, pkg] of packages.entries()) {
+    const line = lineOf(i);
+    const at = (message: string): void => {
+      errors.push(line === null ? { file, message } : { file, line, message });
+    };
+    if (!isTomlTable(pkg)) {
+      at(`[[package]] entry #${i + 1} is not a table`);
+      continue;
+    }
+    const rawName = pkg.name;
+    if (typeof rawName !== "string" || rawName.trim() === "") {
+      at(`[[package]] entry #${i + 1} has no "name" string`);
+      continue;
+    }
+    const version = pkg.version;
+    // uv omits `version` for packages whose version is dynamic (typically workspace members).
+    if (version !== undefined && (typeof version !== "string" || version.trim() === "")) {
+      at(`package "${rawName}": "version" must be a non-empty string`);
+      continue;
+    }
+    const src = sourceOf(pkg.source);
+    if (src.problem) at(`package "${rawName}": ${src.problem}`);
+    entries.push({
+      index: i,
+      rawName,
+      name: normalizeName(rawName),
+      version: typeof version === "string" ? version.trim() : null,
+      line,
+      source: src.source,
+      editable: src.editable,
+      isRoot: src.isRoot,
+      dependencies: edgesOf(pkg.dependencies),
+      optional: edgeTable(pkg["optional-dependencies"]),
+      dev: edgeTable(pkg["dev-dependencies"]),
+      hashes: hashesOf(pkg),
+    });
+  }
+
+  const members = memberSet(data.manifest, entries);
+  const { direct, groups } = members.size > 0 ? walkGraph(entries, members) : { direct: null, groups: null };
+
+  const dependencies: Dependency[] = [];
+  for (const e of entries) {
+    if (members.has(e.name)) continue;
+    const reached = groups?.get(e);
+    dependencies.push(
+      makeDependency({
+        rawName: e.rawName,
+        format: "uv-lock",
+        file,
+        line: e.line,
+        lockedVersion: e.version,
+        hashes: e.hashes,
+        groups: reached && reached.length > 0 ? reached : ["main"],
+        direct: direct === null ? null : direct.has(e),
+        source: e.source,
+        editable: e.editable,
+      }),
+    );
+  }
+  return { dependencies, errors };
+}
+
+function memberSet(manifest: unknown, entries: Entry[]): Set<string> {
+  const members = new Set<string>();
+  if (isTomlTable(manifest) && Array.isArray(manifest.members)) {
+    for (const m of manifest.members) if (typeof m === "string" && m !== "") members.add(normalizeName(m));
+  }
+  for (const e of entries) if (e.isRoot) members.add(e.name);
+  return members;
+}
+
+function walkGraph(
+  entries: Entry[],
+  members: Set<string>,
+): { direct: Set<Entry>; groups: Map<Entry, string[]> } {
+  const byName = new Map<string, Entry[]>();
+  for (const e of entries) {
+    const list = byName.get(e.name);
+    if (list) list.push(e);
+    else byName.set(e.name, [e]);
+  }
+  // An edge names a version only when the lock holds several versions of that package (forked resolution).
+  const resolve = (edge: Edge): Entry[] => {
+    const candidates = byName.get(edge.name) ?? [];
+    if (edge.version === null) return candidates;
+    const exact = candidates.filter((c) => c.version === edge.version);
+    return exact.length > 0 ? exact : candidates;
+  };
+
+  const direct = new Set<Entry>();
+  const roots: { label: string; edges: Edge[] }[] = [];
+  for (const m of entries) {
+    if (!members.has(m.name)) continue;
+    roots.push({ label: "main", edges: m.dependencies });
+    for (const [extra, edges] of m.optional) roots.push({ label: `optional:${extra}`, edges });
+    for (const [group, edges] of m.dev) roots.push({ label: group, edges });
+  }
+  for (const root of roots) for (const edge of root.edges) for (const t of resolve(edge)) direct.add(t);
+
+  const groups = new Map<Entry, string[]>();
+  for (const { label, edges } of roots) {
+    const seen = new Set<string>();
+    const queue: Edge[] = [...edges];
+    for (let edge = queue.pop(); edge !== undefined; edge = queue.pop()) {
+      for (const target of resolve(edge)) {
+        const base = `${target.index}`;
+        if (!seen.has(base)) {
+          seen.add(base);
+          // Members are walked through (their dependencies count) but get no group: they are not reported.
+          if (!members.has(target.name)) {
+            const list = groups.get(target);
+            if (!list) groups.set(target, [label]);
+            else if (!list.includes(label)) list.push(label);
+          }
+          queue.push(...target.dependencies);
+        }
+        for (const extra of edge.extras) {
+          const key = `${target.index}[${extra}]`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          queue.push(...(target.optional.get(extra) ?? []));
+        }
+      }
+    }
+  }
+  return { direct, groups };
+}
+
+function edgesOf(v: unknown): Edge[] {
+  if (!Array.isArray(v)) return [];
+  const edges: Edge[] = [];
+  for (const d of v) {
+    if (!isTomlTable(d) || typeof d.name !== "string") continue;
+    // uv writes `extra = [...]` on edges (and `extras` in `[package.metadata]`); accept either.
+    const extrasValue = d.extra ?? d.extras;
+    const extras = Array.isArray(extrasValue)
+      ? extrasValue.filter((x): x is string => typeof x === "string")
+      : [];
+    edges.push({
+      name: normalizeName(d.name),
+      version: typeof d.version === "string" ? d.version : null,
+      extras,
+    });
+  }
+  return edges;
+}
+
+function edgeTable(v: unknown): Map<string, Edge[]> {
+  const table = new Map<string, Edge[]>();
+  if (!isTomlTable(v)) return table;
+  for (const [key, edges] of Object.entries(v)) table.set(key, edgesOf(edges));
+  return table;
+}
+
+function hashesOf(pkg: Record<string, unknown>): string[] {
+  const out = new Set<string>();
+  const add = (artifact: unknown): void => {
+    if (!isTomlTable(artifact)) return;
+    const h = normalizeHashString(artifact.hash);
+    if (h) out.add(h);
+  };
+  add(pkg.sdist);
+  if (Array.isArray(pkg.wheels)) for (const w of pkg.wheels) add(w);
+  return [...out];
+}
+
+interface SourceResult {
+  source: Source | null;
+  editable: boolean;
+  isRoot: boolean;
+  problem?: string;
+}
+
+function sourceOf(v: unknown): SourceResult {
+  const none = { source: null, editable: false, isRoot: false };
+  if (v === undefined) return none;
+  if (!isTomlTable(v)) return { ...none, problem: '"source" must be a table' };
+  const str = (key: string): string | null => {
+    const s = v[key];
+    return typeof s === "string" && s !== "" ? s : null;
+  };
+  const registry = str("registry");
+  if (registry !== null) return { ...none, source: { kind: "index", url: registry } };
+  const git = str("git");
+  if (git !== null) return { ...none, source: gitSource(git) };
+  const url = str("url");
+  if (url !== null) return { ...none, source: { kind: "url", url } };
+  for (const key of ["editable", "virtual", "directory", "path"]) {
+    const path = str(key);
+    if (path === null) continue;
+    const isRoot = (key === "editable" || key === "virtual") && (path === "." || path === "./");
+    return { source: { kind: "path", path }, editable: key === "editable", isRoot };
+  }
+  return { ...none, problem: `unrecognised "source" (keys: ${Object.keys(v).join(", ") || "none"})` };
+}
+
+/** `https://host/repo.git?rev=main&subdirectory=x#<commit>`: the commit after `#` is what was locked. */
+function gitSource(raw: string): Source {
+  const hash = raw.indexOf("#");
+  const commit = hash >= 0 ? raw.slice(hash + 1) : "";
+  const withoutFragment = hash >= 0 ? raw.slice(0, hash) : raw;
+  const q = withoutFragment.indexOf("?");
+  const url = q >= 0 ? withoutFragment.slice(0, q) : withoutFragment;
+  let requested: string | null = null;
+  if (q >= 0) {
+    const params = new URLSearchParams(withoutFragment.slice(q + 1));
+    requested = params.get("rev") ?? params.get("tag") ?? params.get("branch");
+  }
+  return { kind: "vcs", vcs: "git", url, ref: commit !== "" ? commit : requested };
 }
