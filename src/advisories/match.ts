@@ -1,0 +1,509 @@
+// Whether a PyPI version, or a PEP 440 specifier, falls inside an OSV `affected` entry, and which release fixes it.
+//
+// Semantics (OSV schema, "Evaluation"): a version is affected if it is listed in `versions` or lies in any
+// ECOSYSTEM range; a range is walked over its events sorted by version (`introduced` opens, `fixed` closes
+// exclusively, `last_affected` closes inclusively) and only counts below a `limit` when one is given.
+// Versions are ordered and compared by PEP 440 (@renovatebot/pep440). Choices the schema leaves open:
+// - Local version labels: `1.0+cu118` is affected exactly when `1.0` is. PEP 440 ignores the candidate's local
+//   label when the specifier's version has none (`==1.0` matches `1.0+cu118`); we apply the same rule to every
+//   bound and listed version of a record (plain ordering would put `1.0+cu118` above `last_affected: 1.0`).
+// - `introduced: "0"` sorts before every version (even `0.dev0`); `limit: "*"` is no limit.
+// - GIT and SEMVER ranges are ignored: a PyPI version cannot be placed in a commit graph, and PyPI versions are
+//   not SemVer. So an entry whose only ranges are GIT ranges, with no `versions`, matches nothing.
+// - An entry with neither `versions` nor `ranges` affects every version (malicious-package records do this).
+// - A record's version that is not valid PEP 440 (`0.7.10p1`, `2.0.0-final`) can only match a listed version by
+//   (trimmed, case-insensitive) string equality; an unparseable range event is dropped. Nothing here throws.
+// The interval arithmetic below is written by hand because no PEP 440 library offers range intersection.
+import { explain, compare as pep440Compare, valid } from "@renovatebot/pep440";
+import { normalizeName } from "../standards/names.js";
+import type { Advisory, AffectedPackage, OsvEvent, OsvRange } from "./types.js";
+
+/** An end of an interval of PEP 440 versions; `null` in an Interval means unbounded on that side. */
+interface Bound {
+  version: string;
+  inclusive: boolean;
+}
+
+/** A contiguous set of versions between two bounds (`lo` null: from the beginning; `hi` null: no end). */
+export interface Interval {
+  lo: Bound | null;
+  hi: Bound | null;
+}
+
+type EventKind = "introduced" | "last_affected" | "fixed" | "limit";
+
+interface Event {
+  kind: EventKind;
+  /** A valid PEP 440 version, or null for the special `introduced: "0"` / `limit: "*"`. */
+  version: string | null;
+}
+
+// Ties at one version: `introduced` first (so `introduced: X, fixed: X` is an empty range), then `fixed`, then
+// `last_affected`. With this order the OSV walk and the interval form below agree on every version.
+const KIND_ORDER: Record<EventKind, number> = { introduced: 0, fixed: 1, last_affected: 2, limit: 3 };
+
+// Memos for the PEP 440 parser: a scan compares the same few versions against the same bounds thousands of
+// times (a package like tensorflow has hundreds of records), and every call re-parses both strings. Bounded.
+const MEMO_LIMIT = 100_000;
+const compareMemo = new Map<string, number>();
+const validMemo = new Map<string, boolean>();
+
+function compare(a: string, b: string): number {
+  const key = `${a}\u0000${b}`;
+  let result = compareMemo.get(key);
+  if (result === undefined) {
+    if (compareMemo.size >= MEMO_LIMIT) compareMemo.clear();
+    result = pep440Compare(a, b);
+    compareMemo.set(key, result);
+  }
+  return result;
+}
+
+/** The record's version text, trimmed (some records carry stray spaces) and null when not PEP 440. */
+function pep440(text: string): string | null {
+  const trimmed = text.trim();
+  let ok = validMemo.get(trimmed);
+  if (ok === undefined) {
+    if (validMemo.size >= MEMO_LIMIT) validMemo.clear();
+    ok = valid(trimmed) !== null;
+    validMemo.set(trimmed, ok);
+  }
+  return ok ? trimmed : null;
+}
+
+function hasLocal(version: string): boolean {
+  return version.includes("+");
+}
+
+function publicPart(version: string): string {
+  const plus = version.indexOf("+");
+  return plus === -1 ? version : version.slice(0, plus);
+}
+
+/** Orders a candidate against a record's bound; the candidate's local label counts only if the bound has one. */
+function compareToBound(candidate: string, bound: string): number {
+  return compare(hasLocal(bound) ? candidate : publicPart(candidate), bound);
+}
+
+function eventOf(event: OsvEvent): Event | null {
+  if ("introduced" in event) {
+    if (event.introduced.trim() === "0") return { kind: "introduced", version: null };
+    const v = pep440(event.introduced);
+    return v === null ? null : { kind: "introduced", version: v };
+  }
+  if ("limit" in event) {
+    if (event.limit.includes("*")) return { kind: "limit", version: null };
+    const v = pep440(event.limit);
+    return v === null ? null : { kind: "limit", version: v };
+  }
+  const [kind, text] =
+    "fixed" in event ? (["fixed", event.fixed] as const) : (["last_affected", event.last_affected] as const);
+  const v = pep440(text);
+  return v === null ? null : { kind, version: v };
+}
+
+/** The range's usable events, sorted by version as the OSV evaluation requires (records need not be sorted). */
+function sortedEvents(range: OsvRange): Event[] {
+  const events: Event[] = [];
+  for (const raw of range.events) {
+    const event = eventOf(raw);
+    if (event !== null) events.push(event);
+  }
+  return events.sort((a, b) => {
+    if (a.version === null || b.version === null) {
+      // Only `introduced: "0"` (the minimum) and `limit: "*"` (the maximum) have no version.
+      const rank = (e: Event): number => (e.version !== null ? 0 : e.kind === "introduced" ? -1 : 1);
+      const byRank = rank(a) - rank(b);
+      if (byRank !== 0) return byRank;
+    } else {
+      const byVersion = compare(a.version, b.version);
+      if (byVersion !== 0) return byVersion;
+    }
+    return KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+  });
+}
+
+function ecosystemRanges(affected: AffectedPackage): OsvRange[] {
+  return affected.ranges.filter((r) => r.type === "ECOSYSTEM");
+}
+
+function affectsEverything(affected: AffectedPackage): boolean {
+  return affected.versions.length === 0 && affected.ranges.length === 0;
+}
+
+/**
+ * A PEP 440 version's identity for equality (`1.0` == `1.0.0` == `v1.0`, `2.0-alpha2` == `2.0a2`): epoch,
+ * release without trailing zeros, pre, post, dev and (when asked) the local label.
+ */
+function equalityKey(version: string, withLocal: boolean): string | null {
+  const v = explain(version.trim());
+  if (v === null) return null;
+  const release = [...v.release];
+  while (release.length > 1 && release[release.length - 1] === 0) release.pop();
+  const local = withLocal && v.local !== null ? `+${v.local.toLowerCase().replace(/[-_]/g, ".")}` : "";
+  return `${v.epoch}!${release.join(".")}|${String(v.pre)}|${String(v.post)}|${String(v.dev)}${local}`;
+}
+
+/**
+ * An entry made ready for repeated matching, cached per entry object: records are treated as immutable
+ * (an entry changed after it was first matched would keep its old preparation).
+ */
+interface PreparedEntry {
+  /** Equality keys of listed PEP 440 versions without a local label. */
+  listedPublic: Set<string>;
+  /** Equality keys (with the label) of listed versions that carry a local label. */
+  listedLocal: Set<string>;
+  /** Listed text that is not PEP 440, trimmed and lower-cased, matched by string equality. */
+  listedText: Set<string>;
+  /** Each ECOSYSTEM range's usable events, sorted. */
+  ranges: Event[][];
+}
+
+const prepared = new WeakMap<AffectedPackage, PreparedEntry>();
+
+function prepare(affected: AffectedPackage): PreparedEntry {
+  const cached = prepared.get(affected);
+  if (cached !== undefined) return cached;
+  const entry: PreparedEntry = {
+    listedPublic: new Set(),
+    listedLocal: new Set(),
+    listedText: new Set(),
+    ranges: ecosystemRanges(affected).map(sortedEvents),
+  };
+  for (const listed of affected.versions) {
+    const text = listed.trim();
+    const key = equalityKey(text, true);
+    if (key === null) entry.listedText.add(text.toLowerCase());
+    else if (hasLocal(text)) entry.listedLocal.add(key);
+    else entry.listedPublic.add(key);
+  }
+  prepared.set(affected, entry);
+  return entry;
+}
+
+/** OSV `IncludedInVersions`, with PEP 440 equality (`1.0` == `1.0.0`) and string equality for non-PEP 440 text. */
+function isListed(entry: PreparedEntry, version: string): boolean {
+  const text = version.trim();
+  if (entry.listedText.has(text.toLowerCase())) return true;
+  const publicKey = equalityKey(publicPart(text), false);
+  if (publicKey === null) return false;
+  // A listed version without a local label matches any local build of it, as `==1.0` does in PEP 440.
+  if (entry.listedPublic.has(publicKey)) return true;
+  return hasLocal(text) && entry.listedLocal.has(equalityKey(text, true) as string);
+}
+
+/** A range that holds every version (`introduced: "0"` and nothing that ever closes it). */
+function isUnbounded(events: Event[]): boolean {
+  return (
+    events.some((e) => e.kind === "introduced" && e.version === null) &&
+    events.every((e) => e.kind === "introduced" || (e.kind === "limit" && e.version === null))
+  );
+}
+
+/** OSV `IncludedInRanges` for one range: BeforeLimits, then the walk over sorted events. */
+function inRange(events: Event[], version: string): boolean {
+  const limits = events.filter((e) => e.kind === "limit");
+  if (
+    limits.length > 0 &&
+    !limits.some((e) => e.version === null || compareToBound(version, e.version) < 0)
+  ) {
+    return false;
+  }
+  let vulnerable = false;
+  for (const e of events) {
+    if (e.kind === "introduced") {
+      if (e.version === null || compareToBound(version, e.version) >= 0) vulnerable = true;
+    } else if (e.kind === "fixed") {
+      if (e.version !== null && compareToBound(version, e.version) >= 0) vulnerable = false;
+    } else if (e.kind === "last_affected") {
+      if (e.version !== null && compareToBound(version, e.version) > 0) vulnerable = false;
+    }
+  }
+  return vulnerable;
+}
+
+/** Is this PyPI version affected by this OSV `affected` entry? Never throws, whatever the record holds. */
+export function isAffected(affected: AffectedPackage, version: string): boolean {
+  if (affectsEverything(affected)) return true;
+  const entry = prepare(affected);
+  if (isListed(entry, version)) return true;
+  const candidate = pep440(version);
+  for (const events of entry.ranges) {
+    // A version that is not PEP 440 cannot be ordered, so only a range holding every version can contain it.
+    if (candidate === null ? isUnbounded(events) : inRange(events, candidate)) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Intervals: the affected ranges and a specifier as sets of versions, so they can be intersected.
+
+function compareLo(a: Bound | null, b: Bound | null): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
+  const c = compare(a.version, b.version);
+  if (c !== 0) return c;
+  return a.inclusive === b.inclusive ? 0 : a.inclusive ? -1 : 1;
+}
+
+function compareHi(a: Bound | null, b: Bound | null): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1;
+  const c = compare(a.version, b.version);
+  if (c !== 0) return c;
+  return a.inclusive === b.inclusive ? 0 : a.inclusive ? 1 : -1;
+}
+
+function isEmpty(i: Interval): boolean {
+  if (i.lo === null || i.hi === null) return false;
+  const c = compare(i.lo.version, i.hi.version);
+  return c > 0 || (c === 0 && !(i.lo.inclusive && i.hi.inclusive));
+}
+
+function intersect(a: Interval, b: Interval): Interval | null {
+  const lo = compareLo(a.lo, b.lo) >= 0 ? a.lo : b.lo;
+  const hi = compareHi(a.hi, b.hi) <= 0 ? a.hi : b.hi;
+  const i = { lo, hi };
+  return isEmpty(i) ? null : i;
+}
+
+function intersectSets(a: Interval[], b: Interval[]): Interval[] {
+  const out: Interval[] = [];
+  for (const x of a) {
+    for (const y of b) {
+      const i = intersect(x, y);
+      if (i !== null) out.push(i);
+    }
+  }
+  return out;
+}
+
+function contains(i: Interval, version: string): boolean {
+  if (i.lo !== null) {
+    const c = compareToBound(version, i.lo.version);
+    if (c < 0 || (c === 0 && !i.lo.inclusive)) return false;
+  }
+  if (i.hi !== null) {
+    const c = compareToBound(version, i.hi.version);
+    if (c > 0 || (c === 0 && !i.hi.inclusive)) return false;
+  }
+  return true;
+}
+
+const EVERYTHING: Interval = { lo: null, hi: null };
+
+/** The affected intervals of one ECOSYSTEM range (the same walk as `inRange`, producing sets instead). */
+function rangeIntervals(events: Event[]): Interval[] {
+  const out: Interval[] = [];
+  let open: Bound | null | undefined; // undefined: closed; null: open from the beginning
+  for (const e of events) {
+    if (e.kind === "introduced" && open === undefined) {
+      open = e.version === null ? null : { version: e.version, inclusive: true };
+    } else if (
+      (e.kind === "fixed" || e.kind === "last_affected") &&
+      open !== undefined &&
+      e.version !== null
+    ) {
+      out.push({ lo: open, hi: { version: e.version, inclusive: e.kind === "last_affected" } });
+      open = undefined;
+    }
+  }
+  if (open !== undefined) out.push({ lo: open, hi: null });
+  const limits = events.filter((e) => e.kind === "limit");
+  if (limits.length === 0 || limits.some((e) => e.version === null)) return out.filter((i) => !isEmpty(i));
+  // BeforeLimits: below any limit, i.e. below the highest one.
+  const top = limits.map((e) => e.version as string).sort(compare)[limits.length - 1] as string;
+  return intersectSets(out, [{ lo: null, hi: { version: top, inclusive: false } }]);
+}
+
+/** The affected ranges of an entry as intervals (listed `versions` are points, handled separately). */
+export function affectedIntervals(affected: AffectedPackage): Interval[] {
+  if (affectsEverything(affected)) return [EVERYTHING];
+  return prepare(affected).ranges.flatMap(rangeIntervals);
+}
+
+/** `1!2.1` -> `1!2.2.dev0`: the lowest version above every `1!2.1.*` (used for `==X.*` and `~=`). */
+function nextPrefixStart(epoch: number, release: number[]): string {
+  const bumped = [...release.slice(0, -1), (release[release.length - 1] ?? 0) + 1];
+  return `${epoch > 0 ? `${epoch}!` : ""}${bumped.join(".")}.dev0`;
+}
+
+function prefixStart(epoch: number, release: number[]): string {
+  return `${epoch > 0 ? `${epoch}!` : ""}${release.join(".")}.dev0`;
+}
+
+/** One specifier clause as a set of intervals, or null when it is not valid PEP 440. */
+function clauseIntervals(clause: string): Interval[] | null {
+  const m = /^(~=|===|==|!=|<=|>=|<|>)\s*(\S+)$/.exec(clause);
+  if (!m) return null;
+  const op = m[1] as string;
+  let text = m[2] as string;
+  const wildcard = text.endsWith(".*");
+  if (wildcard) {
+    if (op !== "==" && op !== "!=") return null;
+    text = text.slice(0, -2);
+  }
+  const v = explain(text);
+  if (v === null) return null;
+  const at = (inclusive: boolean): Bound => ({ version: text, inclusive });
+  if (wildcard) {
+    const inside: Interval = {
+      lo: { version: prefixStart(v.epoch, v.release), inclusive: true },
+      hi: { version: nextPrefixStart(v.epoch, v.release), inclusive: false },
+    };
+    if (op === "==") return [inside];
+    return [
+      { lo: null, hi: { version: prefixStart(v.epoch, v.release), inclusive: false } },
+      { lo: { version: nextPrefixStart(v.epoch, v.release), inclusive: true }, hi: null },
+    ];
+  }
+  switch (op) {
+    case "==":
+    case "===":
+      return [{ lo: at(true), hi: at(true) }];
+    case "!=":
+      return [
+        { lo: null, hi: at(false) },
+        { lo: at(false), hi: null },
+      ];
+    case ">=":
+      return [{ lo: at(true), hi: null }];
+    // PEP 440 also keeps post-releases of V out of `>V`; ignoring that only over-approximates (safe here).
+    case ">":
+      return [{ lo: at(false), hi: null }];
+    case "<=":
+      return [{ lo: null, hi: at(true) }];
+    case "<": {
+      // PEP 440: `<V` excludes V's own pre-releases unless V is one, so `<2.0` ends below `2.0.dev0`.
+      const plain = !v.is_prerelease && !v.is_postrelease && v.local === null;
+      return [
+        { lo: null, hi: plain ? { version: prefixStart(v.epoch, v.release), inclusive: false } : at(false) },
+      ];
+    }
+    case "~=": {
+      if (v.release.length < 2) return null;
+      return [
+        { lo: at(true), hi: { version: nextPrefixStart(v.epoch, v.release.slice(0, -1)), inclusive: false } },
+      ];
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * A PEP 440 specifier (`>=2.0,<3`, `~=1.4`, `==2.*`, or "" for any version) as a set of intervals, or null
+ * when it cannot be read (callers then assume it admits anything). PEP 508 parentheses are tolerated.
+ */
+export function specifierIntervals(specifier: string): Interval[] | null {
+  const text = specifier
+    .trim()
+    .replace(/^\((.*)\)$/, "$1")
+    .trim();
+  if (text === "") return [EVERYTHING];
+  let set: Interval[] = [EVERYTHING];
+  for (const clause of text.split(",")) {
+    const intervals = clauseIntervals(clause.trim());
+    if (intervals === null) return null;
+    set = intersectSets(set, intervals);
+  }
+  return set;
+}
+
+/** Does the specifier admit this exact version? null when the specifier cannot be read. */
+export function specifierAllows(specifier: string, version: string): boolean | null {
+  const set = specifierIntervals(specifier);
+  if (set === null) return null;
+  if (set.some((i) => i.lo === null && i.hi === null)) return true;
+  const v = pep440(version);
+  return v !== null && set.some((i) => contains(i, v));
+}
+
+/** An interval as specifier-like text: `>=2.0,<2.31.0`, `<=1.11.0`, `==1.0`, or `*` for every version. */
+export function intervalText(i: Interval): string {
+  if (
+    i.lo !== null &&
+    i.hi !== null &&
+    i.lo.inclusive &&
+    i.hi.inclusive &&
+    compare(i.lo.version, i.hi.version) === 0
+  ) {
+    return `==${i.lo.version}`;
+  }
+  const parts: string[] = [];
+  if (i.lo !== null) parts.push(`${i.lo.inclusive ? ">=" : ">"}${i.lo.version}`);
+  if (i.hi !== null) parts.push(`${i.hi.inclusive ? "<=" : "<"}${i.hi.version}`);
+  return parts.length === 0 ? "*" : parts.join(",");
+}
+
+export interface Admitted {
+  /** The specifier admits at least one affected version. */
+  admits: boolean;
+  /** The affected ranges the specifier admits, as text (`>=2.0,<2.31.0`). */
+  ranges: string[];
+  /** The entry's listed affected versions that the specifier admits. */
+  versions: string[];
+}
+
+/**
+ * For an unpinned dependency: which affected versions its specifier admits. An unreadable specifier is
+ * treated as admitting every version (we cannot rule anything out). Pre-releases count as admitted even
+ * though pip skips them by default, since `--pre` or a pre-release-only index would install them.
+ */
+export function admittedAffected(affected: AffectedPackage, specifier: string): Admitted {
+  const spec = specifierIntervals(specifier) ?? [EVERYTHING];
+  const universal = spec.some((i) => i.lo === null && i.hi === null);
+  const ranges = [...new Set(intersectSets(affectedIntervals(affected), spec).map(intervalText))];
+  const versions = affected.versions.filter((listed) => {
+    if (universal) return true;
+    const v = pep440(listed);
+    return v !== null && spec.some((i) => contains(i, v));
+  });
+  return { admits: ranges.length > 0 || versions.length > 0, ranges, versions: [...new Set(versions)] };
+}
+
+/** Ascending PEP 440 order, with text that is not PEP 440 last (in string order). */
+export function compareVersionText(a: string, b: string): number {
+  const va = pep440(a);
+  const vb = pep440(b);
+  if (va !== null && vb !== null) return compare(va, vb);
+  if (va !== null) return -1;
+  if (vb !== null) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The `fixed` versions of an entry's ECOSYSTEM ranges, distinct, in ascending order. */
+export function fixVersions(affected: AffectedPackage): string[] {
+  const out = new Set<string>();
+  for (const range of ecosystemRanges(affected)) {
+    for (const event of range.events) if ("fixed" in event) out.add(event.fixed.trim());
+  }
+  return [...out].sort(compareVersionText);
+}
+
+export interface FixSuggestion {
+  /** The lowest version that fixes every given advisory, or null when none is known. */
+  version: string | null;
+  /** Whether the dependency's own specifier allows that version; null when there is no fix or it is unreadable. */
+  allowedBySpecifier: boolean | null;
+}
+
+/**
+ * The lowest release that fixes all the given advisories of one package: the smallest `fixed` version, not
+ * below the current version, that none of the advisories' entries for that package affects. Null when there
+ * is none, e.g. when an advisory is unfixed (`introduced` only) and so affects every candidate.
+ */
+export function lowestFix(
+  packageName: string,
+  advisories: readonly Advisory[],
+  currentVersion: string | null,
+  specifier: string,
+): FixSuggestion {
+  const name = normalizeName(packageName);
+  const entries = advisories.flatMap((a) => a.affected.filter((e) => normalizeName(e.name) === name));
+  const current = currentVersion === null ? null : pep440(currentVersion);
+  const candidates = [...new Set(entries.flatMap(fixVersions))]
+    .filter((v) => pep440(v) !== null)
+    .filter((v) => current === null || compare(v, current) >= 0)
+    .sort(compareVersionText);
+  const version = candidates.find((v) => !entries.some((e) => isAffected(e, v))) ?? null;
+  return { version, allowedBySpecifier: version === null ? null : specifierAllows(specifier, version) };
+}

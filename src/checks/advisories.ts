@@ -1,0 +1,278 @@
+// The advisory check: dependencies + known advisories -> one Finding per distinct vulnerability or malicious package.
+//
+// Rules (why, where not obvious):
+// - Records about the same issue (PYSEC-x aliases CVE-y, GHSA-z aliases PYSEC-x, ...) are one finding: ids are
+//   grouped transitively over `id` + `aliases` in both directions (union-find), like osv-scanner's grouping.
+// - The finding's id is chosen from the group by prefix: MAL- first (the malicious-package verdict is what
+//   matters), then GHSA- (the id most tools and GitHub show, with a reviewed severity), then PYSEC-, then CVE-,
+//   then anything else; ties go to the smallest id. Every other id of the group goes to `aliases`, sorted.
+// - Summary: the first record (in id preference order) with a `summary`, else the first line of `details`,
+//   cut to 120 characters. URL: a reference naming the chosen id (github.com/advisories/GHSA-...), else
+//   https://osv.dev/vulnerability/<id>, which resolves MAL-, GHSA-, PYSEC- and CVE- ids alike.
+// - Withdrawn records are ignored: their database has retracted them.
+// - A pinned dependency (version known) is matched with `isAffected`; an unpinned one (version null) is
+//   reported when its specifier admits an affected version, with the admitted ranges/versions as evidence.
+// - Output is sorted by package, then severity (worst first), then id, then file and line.
+import {
+  admittedAffected,
+  compareVersionText,
+  isAffected,
+  lowestFix,
+  specifierAllows,
+} from "../advisories/match.js";
+import { severityOf } from "../advisories/severity.js";
+import type { Advisory, AffectedPackage } from "../advisories/types.js";
+import type { Dependency } from "../inventory/types.js";
+import { normalizeName } from "../standards/names.js";
+import type { Finding, Severity } from "./types.js";
+import { severityRank } from "./types.js";
+
+export const MALICIOUS_SUMMARY =
+  "Known malicious package: remove it and rotate any credentials it could reach";
+
+const SUMMARY_LENGTH = 120;
+
+/** Rank of an id's database for choosing a group's id (lower is preferred). */
+function idRank(id: string): number {
+  const upper = id.toUpperCase();
+  if (upper.startsWith("MAL-")) return 0;
+  if (upper.startsWith("GHSA-")) return 1;
+  if (upper.startsWith("PYSEC-")) return 2;
+  if (upper.startsWith("CVE-")) return 3;
+  return 4;
+}
+
+export function compareIds(a: string, b: string): number {
+  return idRank(a) - idRank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** Groups advisories whose ids or aliases connect, directly or through a chain (union-find over ids). */
+export function groupByAlias(advisories: readonly Advisory[]): { ids: string[]; records: Advisory[] }[] {
+  const parent = new Map<string, string>();
+  const find = (id: string): string => {
+    let root = id;
+    while (parent.get(root) !== root) root = parent.get(root) ?? root;
+    // Path compression keeps later look-ups short.
+    let node = id;
+    while (node !== root) {
+      const next = parent.get(node) as string;
+      parent.set(node, root);
+      node = next;
+    }
+    return root;
+  };
+  const add = (id: string): void => {
+    if (!parent.has(id)) parent.set(id, id);
+  };
+  for (const advisory of advisories) {
+    add(advisory.id);
+    for (const alias of advisory.aliases) {
+      add(alias);
+      const a = find(advisory.id);
+      const b = find(alias);
+      if (a !== b) parent.set(b, a);
+    }
+  }
+  const groups = new Map<string, { ids: Set<string>; records: Advisory[] }>();
+  for (const id of parent.keys()) {
+    const root = find(id);
+    const group = groups.get(root) ?? { ids: new Set<string>(), records: [] };
+    group.ids.add(id);
+    groups.set(root, group);
+  }
+  for (const advisory of advisories) groups.get(find(advisory.id))?.records.push(advisory);
+  return [...groups.values()]
+    .filter((g) => g.records.length > 0)
+    .map((g) => ({ ids: [...g.ids].sort(compareIds), records: g.records }));
+}
+
+/** One line of text: the record's summary, else the first non-empty line of its details, shortened. */
+function summaryOf(records: readonly Advisory[]): string {
+  const firstLine = (details: string): string =>
+    details
+      .split("\n")
+      .map((line) => line.trim())
+      .find((line) => line !== "") ?? "";
+  let text = records.find((r) => r.summary.trim() !== "")?.summary.trim() ?? "";
+  for (const record of records) {
+    if (text !== "") break;
+    text = firstLine(record.details);
+  }
+  const oneLine = text.slice(0, SUMMARY_LENGTH * 4).replace(/\s+/g, " ");
+  return oneLine.length > SUMMARY_LENGTH ? `${oneLine.slice(0, SUMMARY_LENGTH - 1).trimEnd()}…` : oneLine;
+}
+
+/** A reference that names the chosen id (e.g. github.com/advisories/GHSA-...), else the osv.dev page. */
+function urlOf(id: string, records: readonly Advisory[]): string {
+  for (const record of records) {
+    for (const ref of record.references) {
+      if ((ref.type === "ADVISORY" || ref.type === "WEB") && ref.url.includes(id)) return ref.url;
+    }
+  }
+  return `https://osv.dev/vulnerability/${encodeURIComponent(id)}`;
+}
+
+function entriesFor(advisory: Advisory, name: string): AffectedPackage[] {
+  return advisory.affected.filter((e) => normalizeName(e.name) === name);
+}
+
+interface GroupFacts {
+  id: string;
+  aliases: string[];
+  kind: "vulnerability" | "malicious";
+  severity: Severity;
+  score: number | null;
+  summary: string;
+  url: string;
+}
+
+function factsOf(ids: string[], records: Advisory[]): GroupFacts {
+  const id = ids[0] as string;
+  const malicious = records.some((r) => r.kind === "malicious") || ids.some((i) => idRank(i) === 0);
+  // Records in the order their ids are preferred, so the summary comes from the best one that has text.
+  const ordered = [...records].sort((a, b) => compareIds(a.id, b.id));
+  let severity: Severity = "info";
+  let score: number | null = null;
+  for (const record of ordered) {
+    const s = severityOf(record);
+    const rank = severityRank(s.severity) - severityRank(severity);
+    if (rank > 0 || (rank === 0 && s.score !== null && (score === null || s.score > score))) {
+      severity = s.severity;
+      score = s.score;
+    }
+  }
+  const summary = summaryOf(ordered);
+  return {
+    id,
+    aliases: ids.slice(1).sort(),
+    kind: malicious ? "malicious" : "vulnerability",
+    severity: malicious ? "critical" : severity,
+    score: malicious ? null : score,
+    summary: malicious ? `${MALICIOUS_SUMMARY}${summary ? ` (${summary})` : ""}` : summary,
+    url: urlOf(id, ordered),
+  };
+}
+
+function findingsFor(dep: Dependency, advisories: readonly Advisory[]): Finding[] {
+  const name = normalizeName(dep.name);
+  const live = advisories.filter((a) => a.withdrawn === null);
+  const base = {
+    package: name,
+    version: dep.version,
+    specifier: dep.specifier,
+    file: dep.file,
+    line: dep.line,
+  };
+  if (dep.version !== null) {
+    const version = dep.version;
+    const matched = live.filter((a) => entriesFor(a, name).some((e) => isAffected(e, version)));
+    return groupByAlias(matched).map(({ ids, records }) => {
+      const facts = factsOf(ids, records);
+      const fix = facts.kind === "malicious" ? null : lowestFix(name, records, version, dep.specifier);
+      return { ...facts, ...base, fixedIn: fix?.version ?? null };
+    });
+  }
+  const admitted = new Map<Advisory, { ranges: string[]; versions: string[] }>();
+  for (const advisory of live) {
+    const results = entriesFor(advisory, name).map((e) => admittedAffected(e, dep.specifier));
+    if (results.some((r) => r.admits)) {
+      admitted.set(advisory, {
+        ranges: [...new Set(results.flatMap((r) => r.ranges))],
+        versions: [...new Set(results.flatMap((r) => r.versions))],
+      });
+    }
+  }
+  return groupByAlias([...admitted.keys()]).map(({ ids, records }) => {
+    const facts = factsOf(ids, records);
+    const ranges = [...new Set(records.flatMap((r) => admitted.get(r)?.ranges ?? []))];
+    const versions = [...new Set(records.flatMap((r) => admitted.get(r)?.versions ?? []))].sort(
+      compareVersionText,
+    );
+    const fix = facts.kind === "malicious" ? null : lowestFix(name, records, null, dep.specifier);
+    const constraint =
+      dep.specifier.trim() === "" ? "No version constraint" : `Specifier "${dep.specifier.trim()}"`;
+    const shown = ranges.concat(versions.map((v) => `==${v}`));
+    const list = shown.length > 3 ? `${shown.slice(0, 3).join(" | ")} | …` : shown.join(" | ");
+    const summary =
+      facts.kind === "malicious"
+        ? facts.summary
+        : `${constraint} admits affected versions (${list}): ${facts.summary}`;
+    return {
+      ...facts,
+      ...base,
+      summary,
+      fixedIn: fix?.version ?? null,
+      evidence: {
+        admitted: { ranges, versions },
+        fixAllowedBySpecifier: fix?.allowedBySpecifier ?? null,
+      },
+    };
+  });
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return (
+    (a.package < b.package ? -1 : a.package > b.package ? 1 : 0) ||
+    severityRank(b.severity) - severityRank(a.severity) ||
+    compareIds(a.id, b.id) ||
+    (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+    (a.line ?? 0) - (b.line ?? 0)
+  );
+}
+
+/**
+ * Findings for every dependency that a (non-withdrawn) advisory affects. `advisoriesByName` is keyed by
+ * PEP 503-normalised name and holds the records naming that package (other entries in a record are ignored).
+ */
+export function checkAdvisories(
+  deps: readonly Dependency[],
+  advisoriesByName: ReadonlyMap<string, Advisory[]>,
+): Finding[] {
+  const findings: Finding[] = [];
+  for (const dep of deps) {
+    const advisories = advisoriesByName.get(normalizeName(dep.name)) ?? [];
+    if (advisories.length > 0) findings.push(...findingsFor(dep, advisories));
+  }
+  return findings.sort(compareFindings);
+}
+
+export interface PackageFix {
+  /** The lowest version fixing every vulnerability finding of the package; null when one has no known fix. */
+  version: string | null;
+  /** Whether every declaration of the package allows that version; null when unknown. */
+  allowedBySpecifier: boolean | null;
+}
+
+/**
+ * Per package, the lowest version that fixes all its advisory findings — the highest of their `fixedIn`
+ * (each finding's own lowest fix), which is exact when the fixes lie on one release line — and whether the
+ * project's own specifiers allow it. Malicious packages have no fix (remove them): their version is null.
+ */
+export function fixSuggestions(
+  findings: readonly Finding[],
+  deps: readonly Dependency[],
+): Map<string, PackageFix> {
+  const byPackage = new Map<string, Finding[]>();
+  for (const f of findings) {
+    if (f.kind !== "vulnerability" && f.kind !== "malicious") continue;
+    byPackage.set(f.package, [...(byPackage.get(f.package) ?? []), f]);
+  }
+  const out = new Map<string, PackageFix>();
+  for (const [name, list] of [...byPackage].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const fixes = list.map((f) => f.fixedIn);
+    if (fixes.some((v) => v === null)) {
+      out.set(name, { version: null, allowedBySpecifier: null });
+      continue;
+    }
+    const version = (fixes as string[]).sort(compareVersionText)[fixes.length - 1] as string;
+    const specifiers = deps.filter((d) => normalizeName(d.name) === name).map((d) => d.specifier);
+    const allowed = specifiers.map((s) => specifierAllows(s, version));
+    const allowedBySpecifier = allowed.includes(false)
+      ? false
+      : allowed.includes(null) || allowed.length === 0
+        ? null
+        : true;
+    out.set(name, { version, allowedBySpecifier });
+  }
+  return out;
+}
