@@ -1,0 +1,124 @@
+// What an audit produced, as plain data: the one input of every audit report format.
+import { type Finding, SEVERITIES, type Severity, severityRank } from "../checks/types.js";
+import type { Dependency, InputError } from "../inventory/types.js";
+
+export interface AuditResult {
+  /** Active findings (after the policy dropped disabled checks and ignored ones). */
+  findings: Finding[];
+  ignored: { finding: Finding; reason: string; until: string | null }[];
+  staleIgnores: { id: string; reason: string }[];
+  skipped: { check: string; reason: string }[];
+  errors: InputError[];
+  dependencies: Dependency[];
+  /** The active findings that fail the policy. */
+  failing: Finding[];
+  /** The policy threshold the run used (for the verdict line of the reports). */
+  failOn: Severity;
+  /** Per package: the lowest version fixing all its findings, and whether the declared specifier admits it. */
+  fixes: Record<string, { version: string | null; allowedBySpecifier: boolean | null }>;
+  database: { path: string | null; lastUpdate: string | null; stale: boolean };
+  tool: { name: "pycustoms"; version: string };
+}
+
+export type SeverityCounts = Record<Severity, number>;
+
+/** The counts every format's summary shows. */
+export interface AuditSummary {
+  dependencies: number;
+  packagesWithFindings: number;
+  findings: number;
+  bySeverity: SeverityCounts;
+  ignored: number;
+  staleIgnores: number;
+  failing: number;
+  errors: number;
+  verdict: "pass" | "fail";
+}
+
+export function summarizeAudit(result: AuditResult): AuditSummary {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as SeverityCounts;
+  for (const f of result.findings) bySeverity[f.severity]++;
+  return {
+    dependencies: result.dependencies.length,
+    packagesWithFindings: groupByPackage(result.findings).length,
+    findings: result.findings.length,
+    bySeverity,
+    ignored: result.ignored.length,
+    staleIgnores: result.staleIgnores.length,
+    failing: result.failing.length,
+    errors: result.errors.length,
+    verdict: result.failing.length > 0 ? "fail" : "pass",
+  };
+}
+
+/** Identifies a finding across copies of it: the same issue in the same package, version and place. */
+export function findingKey(f: Finding): string {
+  return [f.kind, f.id, f.package, f.version ?? "", f.file, f.line ?? ""].join("\u0000");
+}
+
+/** Most severe first, then by id: the order findings are shown in everywhere. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    severityRank(b.severity) - severityRank(a.severity) ||
+    cmp(a.package, b.package) ||
+    cmp(a.id, b.id) ||
+    cmp(a.file, b.file) ||
+    (a.line ?? 0) - (b.line ?? 0)
+  );
+}
+
+export interface PackageGroup {
+  /** The package name, or "" for file-level findings (grouped by file then). */
+  package: string;
+  /** The file, for file-level findings. */
+  file: string | null;
+  version: string | null;
+  findings: Finding[];
+  worst: Severity;
+}
+
+/** Findings grouped by package (file-level ones by file), worst group first, then by name. */
+export function groupByPackage(findings: Finding[]): PackageGroup[] {
+  const groups = new Map<string, PackageGroup>();
+  for (const f of findings) {
+    const key = f.package !== "" ? `p:${f.package}@${f.version ?? ""}` : `f:${f.file}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = {
+        package: f.package,
+        file: f.package === "" ? f.file : null,
+        version: f.version,
+        findings: [],
+        worst: f.severity,
+      };
+      groups.set(key, g);
+    }
+    g.findings.push(f);
+    if (severityRank(f.severity) > severityRank(g.worst)) g.worst = f.severity;
+  }
+  const list = [...groups.values()];
+  for (const g of list) g.findings.sort(compareFindings);
+  return list.sort(
+    (a, b) =>
+      severityRank(b.worst) - severityRank(a.worst) ||
+      cmp(a.package || (a.file ?? ""), b.package || (b.file ?? "")) ||
+      cmp(a.version ?? "", b.version ?? ""),
+  );
+}
+
+/** "1 critical, 2 high" (most severe first, zero counts left out). */
+export function describeCounts(counts: SeverityCounts): string {
+  return [...SEVERITIES]
+    .reverse()
+    .filter((s) => counts[s] > 0)
+    .map((s) => `${counts[s]} ${s}`)
+    .join(", ");
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

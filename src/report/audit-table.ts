@@ -1,0 +1,144 @@
+// The audit as text for people: findings grouped by package with the fix, then what was skipped or ignored.
+import { specifierAllows } from "../advisories/match.js";
+import type { Finding, Severity } from "../checks/types.js";
+import { type AuditResult, describeCounts, groupByPackage, plural, summarizeAudit } from "./audit-result.js";
+import { formatError } from "./inventory-table.js";
+import { type Style, style } from "./style.js";
+
+export interface AuditTableOptions {
+  /** ANSI colour: the CLI decides (TTY, NO_COLOR, --color). */
+  color: boolean;
+  /** Terminal width: long summaries are cut to it. Unset: no cutting. */
+  width?: number;
+}
+
+const INDENT = "  ";
+const SEVERITY_WIDTH = 9;
+
+export function formatAuditTable(result: AuditResult, opts: AuditTableOptions): string {
+  const st = style(opts.color);
+  const out: string[] = [];
+  const fit = (s: string): string => truncate(s, opts.width);
+
+  for (const group of groupByPackage(result.findings)) {
+    const first = group.findings[0]!;
+    const where = first.line !== null ? `${first.file}:${first.line}` : first.file;
+    const title =
+      group.package !== ""
+        ? `${st.bold(group.package)} ${group.version ?? first.specifier ?? ""}`.trimEnd()
+        : st.bold(group.file ?? "");
+    out.push(fit(group.package !== "" ? `${title}  ${st.dim(where)}` : title));
+    for (const f of group.findings) out.push(...findingLines(f, st, fit));
+    const fix = group.package !== "" ? result.fixes[group.package] : undefined;
+    if (group.findings.some((f) => f.kind === "malicious")) {
+      out.push(fit(`${INDENT}${st.red("fix:")} remove ${group.package}: it is reported as malicious`));
+    } else if (fix) {
+      const allowed = fix.version === null ? null : specifierAllows(first.specifier, fix.version);
+      out.push(
+        fit(
+          `${INDENT}${st.green("fix:")} ${fixText({ ...fix, allowedBySpecifier: allowed }, first.specifier)}`,
+        ),
+      );
+    }
+    out.push("");
+  }
+
+  if (result.skipped.length > 0) {
+    out.push(fit(st.bold("Skipped checks:")));
+    for (const s of result.skipped) out.push(fit(`${INDENT}${s.check}: ${s.reason}`));
+    out.push("");
+  }
+  if (result.staleIgnores.length > 0) {
+    out.push(fit(st.bold("Stale ignores (they match no finding; remove them):")));
+    for (const s of result.staleIgnores) out.push(fit(`${INDENT}${s.id}: ${s.reason}`));
+    out.push("");
+  }
+  if (result.ignored.length > 0) {
+    out.push(fit(`${plural(result.ignored.length, "finding")} ignored by policy.`));
+    out.push("");
+  }
+  if (result.errors.length > 0) {
+    out.push(st.bold(st.red("Errors:")));
+    for (const e of result.errors) out.push(fit(`${INDENT}${formatError(e)}`));
+    out.push("");
+  }
+  if (result.database.stale) {
+    const when = result.database.lastUpdate ?? "never";
+    out.push(fit(st.yellow(`warning: the advisory database is stale (last updated: ${when}); update it.`)));
+    out.push("");
+  }
+
+  out.push(fit(summaryLine(result)));
+  const summary = summarizeAudit(result);
+  if (summary.verdict === "fail") {
+    const verdict = `FAIL: ${plural(summary.failing, "finding")} at or above ${result.failOn} or malicious`;
+    out.push(fit(st.red(st.bold(verdict))));
+  }
+  return `${out.join("\n")}\n`;
+}
+
+function findingLines(f: Finding, st: Style, fit: (s: string) => string): string[] {
+  const pad = " ".repeat(INDENT.length + SEVERITY_WIDTH);
+  const ids = f.aliases.length > 0 ? `${f.id} (${f.aliases.join(", ")})` : f.id;
+  const lines = [fit(`${INDENT}${paint(f.severity, st)}${ids}`)];
+  if (f.summary) lines.push(fit(`${pad}${oneLine(f.summary)}`));
+  if (f.fixedIn) lines.push(fit(`${pad}fixed in ${f.fixedIn}`));
+  const expired = f.evidence?.expiredIgnore as { until?: string; reason?: string } | undefined;
+  if (expired?.until) {
+    lines.push(fit(`${pad}${st.yellow(`ignore expired on ${expired.until}`)} (${expired.reason ?? ""})`));
+  }
+  return lines;
+}
+
+function paint(severity: Severity, st: Style): string {
+  const label = severity.toUpperCase().padEnd(SEVERITY_WIDTH);
+  switch (severity) {
+    case "critical":
+      return st.bold(st.red(label));
+    case "high":
+      return st.red(label);
+    case "medium":
+      return st.yellow(label);
+    case "low":
+      return st.cyan(label);
+    case "info":
+      return st.dim(label);
+  }
+}
+
+function fixText(
+  fix: { version: string | null; allowedBySpecifier: boolean | null },
+  specifier: string,
+): string {
+  if (fix.version === null) return "no fixed version is known";
+  const upgrade = `upgrade to ${fix.version}`;
+  if (fix.allowedBySpecifier === null) return upgrade;
+  if (fix.allowedBySpecifier) {
+    return specifier
+      ? `${upgrade} (allowed by your specifier ${specifier})`
+      : `${upgrade} (no specifier holds it back)`;
+  }
+  return `${upgrade} (NOT allowed by your specifier ${specifier})`;
+}
+
+/** "3 packages with 5 findings (1 critical, 2 high, 2 medium), 2 ignored; 180 dependencies audited". */
+export function summaryLine(result: AuditResult): string {
+  const s = summarizeAudit(result);
+  const audited = `${plural(s.dependencies, "dependency", "dependencies")} audited`;
+  const ignored = s.ignored > 0 ? `, ${s.ignored} ignored` : "";
+  if (s.findings === 0) return `No findings${ignored}; ${audited}`;
+  return `${plural(s.packagesWithFindings, "package")} with ${plural(s.findings, "finding")} (${describeCounts(s.bySeverity)})${ignored}; ${audited}`;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, " ").trim();
+}
+
+/** Cuts a line to `width` visible characters, keeping ANSI escapes out of the count. */
+function truncate(line: string, width: number | undefined): string {
+  if (width === undefined || width < 10) return line;
+  const visible = line.replace(/\u001b\[[0-9;]*m/g, "");
+  if (visible.length <= width) return line;
+  // Cutting styled text safely is fiddly; a cut line loses its colour rather than leaking an open escape.
+  return `${visible.slice(0, width - 1)}…`;
+}
