@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The pycustoms command line: one program, a subcommand per job; usage errors exit 2 without a stack trace.
 import { Command, CommanderError } from "commander";
+import { registerAudit } from "./audit.js";
 import { registerCheckPins } from "./check-pins.js";
 import { registerDb } from "./db.js";
+import { registerInit } from "./init.js";
 import { registerInventory } from "./inventory.js";
 import { EXIT, toolVersion, UsageError } from "./terminal.js";
 
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerInventory(program);
   registerCheckPins(program);
   registerDb(program);
+  registerAudit(program);
+  registerInit(program);
   for (const cmd of program.commands) cmd.showHelpAfterError("(run with --help for usage)");
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
