@@ -11,9 +11,17 @@
 // Malicious-package records are always "critical": installing one runs an attacker's code.
 // Scores are rated with the CVSS v3/v4 qualitative scale: 0.0 info ("None"), 0.1-3.9 low, 4.0-6.9 medium,
 // 7.0-8.9 high, 9.0-10.0 critical (also applied to v2 scores, which have no "critical" band of their own).
-import cvss from "ae-cvss-calculator";
+import { createRequire } from "node:module";
 import type { Severity } from "../checks/types.js";
 import type { Advisory } from "./types.js";
+
+// The calculator costs ~40 ms to load and most records (PYSEC, MAL) carry no vector: load it on first use.
+type CvssModule = typeof import("ae-cvss-calculator");
+let cvssModule: CvssModule | null = null;
+function cvssLibrary(): CvssModule {
+  cvssModule ??= createRequire(import.meta.url)("ae-cvss-calculator") as CvssModule;
+  return cvssModule;
+}
 
 export interface AdvisorySeverity {
   severity: Severity;
@@ -50,6 +58,7 @@ export function baseScore(vector: string): number | null {
   const version = versionOf(vector);
   if (version === null) return null;
   try {
+    const cvss = cvssLibrary();
     let base: number | undefined;
     if (version === "4.0") {
       const v4 = new cvss.Cvss4P0(vector);

@@ -10,7 +10,6 @@ import { describeFsError } from "../inventory/read.js";
 import { type ImportWarning, type RecordFormat, recordFormatOf } from "./osv.js";
 
 /** OSV's export of every PyPI advisory (PYSEC, GHSA, MAL, ...): the source `db update` uses when given none. */
-export const DEFAULT_ADVISORY_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip";
 
 /** A single record file larger than this is skipped with a warning (real OSV records are a few KiB). */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;

@@ -5,20 +5,14 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { describeFsError } from "../inventory/read.js";
 import { normalizeName } from "../standards/names.js";
-import { type ImportWarning, parseOsvRecord } from "./osv.js";
-import {
-  type DownloadResult,
-  downloadSource,
-  type HttpValidators,
-  isUrlSource,
-  readLocalSource,
-  SourceError,
-  type SourceRecordFile,
-} from "./sources.js";
+// The import side (YAML, JSON Schema, tar, zip) loads only when importing, keeping `audit` start-up light.
+import type { ImportWarning } from "./osv.js";
+import type { DownloadResult, HttpValidators, SourceRecordFile } from "./sources.js";
 import type { Advisory, AdvisoryKind, AffectedPackage, OsvRange, SeverityVector } from "./types.js";
 
 export type { ImportWarning } from "./osv.js";
-export { DEFAULT_ADVISORY_SOURCE } from "./sources.js";
+/** OSV's public export of every PyPI advisory (PYSEC, GHSA and MAL records). */
+export const DEFAULT_ADVISORY_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip";
 
 /**
  * Where the database lives when `--db` is not given: `$PYCUSTOMS_DB`, else
@@ -416,6 +410,8 @@ export async function importSources(
   sources: readonly string[],
   options: ImportOptions = {},
 ): Promise<ImportReport> {
+  const { parseOsvRecord } = await import("./osv.js");
+  const { downloadSource, isUrlSource, readLocalSource, SourceError } = await import("./sources.js");
   const path = resolve(dbPath);
   const now = (options.now ?? new Date()).toISOString();
   const warnings: ImportWarning[] = [];

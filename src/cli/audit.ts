@@ -3,15 +3,11 @@ import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { resolveDbPath } from "../advisories/store.js";
-import { runAudit } from "../audit/run.js";
+import type { runAudit } from "../audit/run.js";
 import { SEVERITIES, type Severity } from "../checks/types.js";
 import { loadConfig } from "../policy/config.js";
-import { formatAuditJson } from "../report/audit-json.js";
 import { formatAuditTable } from "../report/audit-table.js";
-import { formatCycloneDx } from "../report/cyclonedx.js";
 import { formatError } from "../report/inventory-table.js";
-import { formatAuditMarkdown } from "../report/markdown.js";
-import { formatSarif } from "../report/sarif.js";
 import { storeErrorToUsage } from "./db.js";
 import { nothingRead } from "./inventory.js";
 import { colorEnabled, EXIT, emit, toolVersion, UsageError, warn } from "./terminal.js";
@@ -66,7 +62,7 @@ export function registerAudit(program: Command): void {
       "after",
       "\nExit codes: 0 nothing at or above the threshold, 1 findings that fail the policy, 2 usage or input error.",
     )
-    .action((paths: string[], opts: AuditOptions) => {
+    .action(async (paths: string[], opts: AuditOptions) => {
       const loaded = loadConfig(configStart(paths), opts.config);
       if (loaded.errors.length) {
         throw new UsageError(
@@ -76,9 +72,11 @@ export function registerAudit(program: Command): void {
       const config = { ...loaded.config };
       if (opts.failOn) config.failOn = opts.failOn as Severity;
       const envDirs = opts.env ?? [];
+      // The pipeline (parsers, store, matching) loads after argument parsing, so --help stays instant.
+      const { runAudit: runPipeline } = await import("../audit/run.js");
       let run: ReturnType<typeof runAudit>;
       try {
-        run = runAudit({
+        run = runPipeline({
           paths: paths.length || envDirs.length ? paths : ["."],
           envDirs,
           config,
@@ -95,19 +93,20 @@ export function registerAudit(program: Command): void {
         throw new UsageError(`no manifests, lock files or SBOMs found in ${paths.join(", ") || "."}`);
       }
       for (const w of run.warnings) warn(w);
+      // Each format loads on demand: the CycloneDX and SARIF writers would slow every run's start-up.
       let text: string;
       switch (opts.format) {
         case "json":
-          text = formatAuditJson(result);
+          text = (await import("../report/audit-json.js")).formatAuditJson(result);
           break;
         case "sarif":
-          text = formatSarif(result, { repoRoot: process.cwd() });
+          text = (await import("../report/sarif.js")).formatSarif(result, { repoRoot: process.cwd() });
           break;
         case "markdown":
-          text = formatAuditMarkdown(result);
+          text = (await import("../report/markdown.js")).formatAuditMarkdown(result);
           break;
         case "cyclonedx":
-          text = formatCycloneDx(result.dependencies, {
+          text = (await import("../report/cyclonedx.js")).formatCycloneDx(result.dependencies, {
             toolVersion: result.tool.version,
             findings: result.findings,
           });

@@ -1,7 +1,6 @@
 // `pycustoms inventory`: what the project declares, from manifests, lock files, environments and SBOMs.
 import { type Command, Option } from "commander";
 import { collectInventory, type Inventory } from "../inventory/collect.js";
-import { formatCycloneDx } from "../report/cyclonedx.js";
 import { formatInventoryJson } from "../report/inventory-json.js";
 import { formatInventoryTable } from "../report/inventory-table.js";
 import { colorEnabled, EXIT, emit, toolVersion, UsageError } from "./terminal.js";
@@ -36,16 +35,18 @@ export function registerInventory(program: Command): void {
         .default("table"),
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
-    .action((paths: string[], opts: InventoryCliOptions & { format: string; output?: string }) => {
+    .action(async (paths: string[], opts: InventoryCliOptions & { format: string; output?: string }) => {
       const inv = inventoryForCli(paths, opts);
       if (inv.files.length === 0 && inv.errors.length === 0) {
         throw new UsageError(`no manifests, lock files or SBOMs found in ${paths.join(", ") || "."}`);
       }
       let text: string;
       if (opts.format === "json") text = formatInventoryJson(inv);
-      else if (opts.format === "cyclonedx")
+      else if (opts.format === "cyclonedx") {
+        // The CycloneDX library is large: load it only when asked for.
+        const { formatCycloneDx } = await import("../report/cyclonedx.js");
         text = formatCycloneDx(inv.dependencies, { toolVersion: toolVersion() });
-      else text = formatInventoryTable(inv, { color: !opts.output && colorEnabled() });
+      } else text = formatInventoryTable(inv, { color: !opts.output && colorEnabled() });
       emit(text, opts.output);
       if (opts.format !== "table" && inv.errors.length) {
         for (const e of inv.errors)
