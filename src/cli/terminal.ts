@@ -1,7 +1,5 @@
 // How the CLI talks to a person: colour only on a TTY without NO_COLOR, one-line errors, the exit codes.
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { renameSync, writeFileSync } from "node:fs";
 
 /** Documented exit codes: 0 clean, 1 findings, 2 usage or input error. */
 export const EXIT = { clean: 0, findings: 1, error: 2 } as const;
@@ -15,20 +13,7 @@ export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boole
   return stream.isTTY === true;
 }
 
-/** The package version, read from package.json next to the build. */
-export function toolVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "package.json");
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, "utf8")) as { version?: string };
-      return pkg.version ?? "0.0.0";
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return "0.0.0";
-    dir = parent;
-  }
-}
+export { toolVersion } from "../version.js";
 
 /** Writes a document to stdout, or to `--output FILE`. */
 export function emit(text: string, output?: string): void {

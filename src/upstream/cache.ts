@@ -1,0 +1,188 @@
+// The on-disk HTTP cache of upstream responses: ETag / Last-Modified revalidation, Cache-Control, keyed by URL + Accept.
+//
+// Hand-written rather than undici's cache interceptor: that one keeps entries in memory or in node:sqlite
+// (Node 22+ only) and cannot answer "offline, stale allowed"; what we need is a small private cache whose
+// entries survive the process and can be served stale when the network is switched off.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/** The response headers worth keeping: what revalidation, freshness and the index parsers read. */
+const KEPT_HEADERS = [
+  "content-type",
+  "etag",
+  "last-modified",
+  "cache-control",
+  "expires",
+  "date",
+  "age",
+  "vary",
+  "x-pypi-last-serial",
+] as const;
+
+export interface CacheEntry {
+  /** The request URL, credentials removed. */
+  url: string;
+  accept: string;
+  status: number;
+  headers: Record<string, string>;
+  /** When the response was stored or last revalidated (ms since the epoch). */
+  storedAt: number;
+  body: Buffer;
+}
+
+export interface HttpCache {
+  readonly dir: string;
+  get(url: string, accept: string): CacheEntry | null;
+  put(entry: CacheEntry): void;
+  delete(url: string, accept: string): void;
+}
+
+/** `$XDG_CACHE_HOME/pycustoms/http`, else `~/.cache/pycustoms/http`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  const xdg = env.XDG_CACHE_HOME;
+  const base = xdg?.startsWith("/") ? xdg : join(home, ".cache");
+  return join(base, "pycustoms", "http");
+}
+
+export function keepHeaders(headers: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    const value = headers[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
+}
+
+/** Cache-Control directives, lower-cased; a directive without a value maps to "". */
+export function parseCacheControl(value: string | undefined): Map<string, string> {
+  const directives = new Map<string, string>();
+  if (!value) return directives;
+  for (const part of value.split(",")) {
+    const m = /^\s*([A-Za-z-]+)\s*(?:=\s*"?([^",]*)"?)?\s*$/.exec(part);
+    if (m) directives.set(m[1]!.toLowerCase(), m[2] ?? "");
+  }
+  return directives;
+}
+
+/** A response may be stored unless it says no-store or varies on something other than Accept. */
+export function isStorable(status: number, headers: Record<string, string>): boolean {
+  if (status !== 200) return false;
+  if (parseCacheControl(headers["cache-control"]).has("no-store")) return false;
+  const vary = (headers.vary ?? "")
+    .split(",")
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v !== "");
+  // Accept is in the key; Accept-Encoding does not matter because we never ask for compression.
+  return vary.every((v) => v === "accept" || v === "accept-encoding");
+}
+
+/** How long (ms) the entry stays fresh from `storedAt`: max-age minus Age, else Expires - Date, else 0. */
+export function freshnessLifetime(entry: CacheEntry): number {
+  const cc = parseCacheControl(entry.headers["cache-control"]);
+  if (cc.has("no-cache")) return 0;
+  const maxAge = cc.get("max-age");
+  if (maxAge !== undefined) {
+    const seconds = Number(maxAge);
+    if (!Number.isFinite(seconds) || seconds < 0) return 0;
+    const age = Number(entry.headers.age ?? "0");
+    return Math.max(0, seconds - (Number.isFinite(age) ? age : 0)) * 1000;
+  }
+  const expires = entry.headers.expires;
+  if (expires !== undefined) {
+    const expiresAt = Date.parse(expires);
+    const date = Date.parse(entry.headers.date ?? "") || entry.storedAt;
+    return Number.isFinite(expiresAt) ? Math.max(0, expiresAt - date) : 0;
+  }
+  return 0;
+}
+
+export function isFresh(entry: CacheEntry, now: number = Date.now()): boolean {
+  return now - entry.storedAt < freshnessLifetime(entry);
+}
+
+/** The conditional headers that revalidate this entry (empty when it has no validator). */
+export function revalidationHeaders(entry: CacheEntry): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (entry.headers.etag) headers["if-none-match"] = entry.headers.etag;
+  if (entry.headers["last-modified"]) headers["if-modified-since"] = entry.headers["last-modified"];
+  return headers;
+}
+
+/** Folds a 304's headers into the stored entry (RFC 9111 4.3.4) and restarts its freshness clock. */
+export function refreshedEntry(entry: CacheEntry, headers: Record<string, string>, now: number): CacheEntry {
+  const update = keepHeaders(headers);
+  delete update["content-type"];
+  return { ...entry, headers: { ...entry.headers, ...update }, storedAt: now };
+}
+
+function keyOf(url: string, accept: string): string {
+  return createHash("sha256").update(`${url}\n${accept}`).digest("hex");
+}
+
+interface StoredHead {
+  url: string;
+  accept: string;
+  status: number;
+  headers: Record<string, string>;
+  storedAt: number;
+}
+
+/**
+ * A directory of entries, one file each: a JSON head line, a newline, then the body bytes.
+ * Writes go to a temporary file that is renamed into place, so a reader never sees half an entry;
+ * an unreadable or corrupt entry is a miss, never an error.
+ */
+export function createHttpCache(dir: string): HttpCache {
+  const pathOf = (url: string, accept: string): string => {
+    const key = keyOf(url, accept);
+    return join(dir, key.slice(0, 2), key);
+  };
+  return {
+    dir,
+    get(url, accept) {
+      let raw: Buffer;
+      try {
+        raw = readFileSync(pathOf(url, accept));
+      } catch {
+        return null;
+      }
+      const newline = raw.indexOf(10);
+      if (newline === -1) return null;
+      try {
+        const head = JSON.parse(raw.subarray(0, newline).toString("utf8")) as StoredHead;
+        if (head.url !== url || head.accept !== accept || typeof head.storedAt !== "number") return null;
+        return { ...head, body: raw.subarray(newline + 1) };
+      } catch {
+        return null;
+      }
+    },
+    put(entry) {
+      const path = pathOf(entry.url, entry.accept);
+      const head: StoredHead = {
+        url: entry.url,
+        accept: entry.accept,
+        status: entry.status,
+        headers: keepHeaders(entry.headers),
+        storedAt: entry.storedAt,
+      };
+      const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+      try {
+        mkdirSync(join(dir, keyOf(entry.url, entry.accept).slice(0, 2)), { recursive: true });
+        writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(head)}\n`, "utf8"), entry.body]));
+        renameSync(tmp, path);
+      } catch {
+        // A cache that cannot be written (read-only home, full disk) only costs a refetch.
+        rmSync(tmp, { force: true });
+      }
+    },
+    delete(url, accept) {
+      try {
+        unlinkSync(pathOf(url, accept));
+      } catch {
+        // already gone
+      }
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { type AddressInfo, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { isUpstreamError } from "../../src/upstream/errors.js";
+import { backoffDelay, createHttpClient, parseRetryAfter } from "../../src/upstream/http.js";
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "pycustoms-http-"));
+  dirs.push(d);
+  return d;
+}
+
+test("Retry-After reads seconds and HTTP dates; backoff doubles with jitter and is capped", () => {
+  assert.equal(parseRetryAfter("3"), 3000);
+  assert.equal(
+    parseRetryAfter("Mon, 01 Jan 2024 00:00:10 GMT", Date.parse("Mon, 01 Jan 2024 00:00:00 GMT")),
+    10_000,
+  );
+  assert.equal(parseRetryAfter("soon"), null);
+  assert.equal(parseRetryAfter(undefined), null);
+  assert.equal(
+    backoffDelay(1, 100, 10_000, () => 1),
+    100,
+  );
+  assert.equal(
+    backoffDelay(3, 100, 10_000, () => 1),
+    400,
+  );
+  assert.equal(
+    backoffDelay(3, 100, 10_000, () => 0),
+    200,
+  );
+  assert.equal(
+    backoffDelay(20, 100, 1000, () => 1),
+    1000,
+  );
+});
+
+test("a no-store response is not kept, and a Retry-After beyond the limit is reported rather than waited for", async () => {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    hits++;
+    if (req.url === "/busy") {
+      res.writeHead(503, { "retry-after": "3600" });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { "cache-control": "no-store", etag: '"e"' });
+    res.end("fresh every time");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const http = createHttpClient({ cacheDir: tempDir(), maxRetryAfterMs: 1000 });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const r = await http.get(`${base}/page`);
+      assert.ok(!isUpstreamError(r) && r.source === "network");
+    }
+    assert.equal(hits, 2);
+    const started = Date.now();
+    const busy = await http.get(`${base}/busy`);
+    assert.ok(isUpstreamError(busy));
+    assert.equal(busy.status, 503);
+    assert.match(busy.message, /retry after 3600 s/);
+    assert.ok(Date.now() - started < 500);
+  } finally {
+    await http.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test("a refused connection is a network error after bounded retries", async () => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  const http = createHttpClient({ cacheDir: null, retries: 1, backoffBaseMs: 5 });
+  const r = await http.get(`http://user:pw@127.0.0.1:${port}/simple/`);
+  await http.close();
+  assert.ok(isUpstreamError(r));
+  assert.equal(r.kind, "network");
+  assert.equal(r.attempts, 2);
+  assert.match(r.message, /ECONNREFUSED/);
+  assert.ok(!r.message.includes("pw"));
+});
+
+test("HTTP_PROXY is used (CONNECT tunnel) and NO_PROXY bypasses it", async () => {
+  const origin = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end("through");
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const originPort = (origin.address() as AddressInfo).port;
+  const tunnels: string[] = [];
+  const proxy = createServer((_req, res) => {
+    res.writeHead(502);
+    res.end();
+  });
+  proxy.on("connect", (req, client, head) => {
+    tunnels.push(String(req.url));
+    const [host, port] = String(req.url).split(":");
+    const upstream = connect(Number(port), host!, () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const target = `http://127.0.0.1:${originPort}/x`;
+  const proxied = createHttpClient({ cacheDir: null, env: { HTTP_PROXY: proxyUrl } });
+  const bypassing = createHttpClient({
+    cacheDir: null,
+    env: { HTTP_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" },
+  });
+  try {
+    const a = await proxied.get(target);
+    assert.ok(!isUpstreamError(a), isUpstreamError(a) ? a.message : "");
+    assert.equal(a.body.toString(), "through");
+    assert.deepEqual(tunnels, [`127.0.0.1:${originPort}`]);
+    const b = await bypassing.get(target);
+    assert.ok(!isUpstreamError(b));
+    assert.equal(tunnels.length, 1, "NO_PROXY went direct");
+  } finally {
+    await proxied.close();
+    await bypassing.close();
+    proxy.closeAllConnections();
+    origin.closeAllConnections();
+    await new Promise<void>((r) => proxy.close(() => r()));
+    await new Promise<void>((r) => origin.close(() => r()));
+  }
+});
