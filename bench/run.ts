@@ -1,9 +1,12 @@
 // `npm run bench [-- section ...]`: the benchmarks behind bench/RESULTS.md, each side by side with its baseline.
+import { mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { cliPath, repoRoot, sharedData } from "../test/paths.js";
+import { auditReport, dbImportReport } from "./audit.js";
 import { topNames, writeInventoryInputs } from "./generate.js";
 import { type Measurement, measureNode, table } from "./measure.js";
+import { typosquatReport } from "./typosquat.js";
 
 const work = join(repoRoot, ".bench-tmp");
 const parseOnly = join(repoRoot, "dist", "bench", "parse-only.js");
@@ -39,7 +42,13 @@ function benchInventory(): string {
   return out.join("\n");
 }
 
-const sections: Record<string, () => string> = { inventory: benchInventory };
+const sections: Record<string, () => string | Promise<string>> = {
+  inventory: benchInventory,
+  db: () => dbImportReport(work),
+  audit: () => auditReport(work),
+  typosquat: () => typosquatReport(sharedData),
+};
+mkdirSync(work, { recursive: true });
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 for (const name of wanted.length ? wanted : Object.keys(sections)) {
   const run = sections[name];
@@ -47,5 +56,5 @@ for (const name of wanted.length ? wanted : Object.keys(sections)) {
     process.stderr.write(`unknown bench section ${name}; known: ${Object.keys(sections).join(", ")}\n`);
     process.exit(2);
   }
-  process.stdout.write(`${run()}\n\n`);
+  process.stdout.write(`${await run()}\n\n`);
 }

@@ -135,7 +135,15 @@ function affectsEverything(affected: AffectedPackage): boolean {
  * A PEP 440 version's identity for equality (`1.0` == `1.0.0` == `v1.0`, `2.0-alpha2` == `2.0a2`): epoch,
  * release without trailing zeros, pre, post, dev and (when asked) the local label.
  */
+const PLAIN_RELEASE = /^(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*))*$/;
+
 function equalityKey(version: string, withLocal: boolean): string | null {
+  // Fast path for plain releases (most listed versions): the key explain() would give, without its parser.
+  let text = version.trim();
+  if (PLAIN_RELEASE.test(text)) {
+    while (text.endsWith(".0")) text = text.slice(0, -2);
+    return `0!${text}|null|null|null`;
+  }
   const v = explain(version.trim());
   if (v === null) return null;
   const release = [...v.release];

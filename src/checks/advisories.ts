@@ -257,6 +257,11 @@ export function fixSuggestions(
     if (f.kind !== "vulnerability" && f.kind !== "malicious") continue;
     byPackage.set(f.package, [...(byPackage.get(f.package) ?? []), f]);
   }
+  const specifiersByName = new Map<string, string[]>();
+  for (const d of deps) {
+    const name = normalizeName(d.name);
+    specifiersByName.set(name, [...(specifiersByName.get(name) ?? []), d.specifier]);
+  }
   const out = new Map<string, PackageFix>();
   for (const [name, list] of [...byPackage].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const fixes = list.map((f) => f.fixedIn);
@@ -265,7 +270,7 @@ export function fixSuggestions(
       continue;
     }
     const version = (fixes as string[]).sort(compareVersionText)[fixes.length - 1] as string;
-    const specifiers = deps.filter((d) => normalizeName(d.name) === name).map((d) => d.specifier);
+    const specifiers = specifiersByName.get(name) ?? [];
     const allowed = specifiers.map((s) => specifierAllows(s, version));
     const allowedBySpecifier = allowed.includes(false)
       ? false

@@ -2,9 +2,12 @@
 
 const VALID_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
 
+const NORMALIZED = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
 /** PEP 503: lower-case, and runs of `-`, `_`, `.` become one `-`. */
 export function normalizeName(name: string): string {
-  return name.replace(/[-_.]+/g, "-").toLowerCase();
+  // Hot in matching (every affected entry of every advisory): most names are already normalised.
+  return NORMALIZED.test(name) ? name : name.replace(/[-_.]+/g, "-").toLowerCase();
 }
 
 /** A valid distribution name per the core metadata spec. */
