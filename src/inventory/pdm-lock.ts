@@ -1,15 +1,8 @@
 // Reads pdm.lock into locked Dependency records, one per [[package]].
 import { normalizeName } from "../standards/names.js";
 import { makeDependency } from "./dependency.js";
-import {
-  findTomlLine,
-  indexTomlArrayTables,
-  isTomlTable,
-  normalizeHashString,
-  parseTomlWithLayout,
-  scanTomlLayout,
-} from "./toml-lines.js";
-import type { Dependency, InputError, ParseResult, Source } from "./types.js";
+import { inFileOrder, isTomlTable, lockTables, normalizeHashString } from "./toml-lines.js";
+import type { Dependency, ParseResult, Source } from "./types.js";
 
 /**
  * PDM writes one [[package]] per (name, extras) pair, so `httpx` and `httpx[socks]` are two records
@@ -18,41 +11,13 @@ import type { Dependency, InputError, ParseResult, Source } from "./types.js";
  * `"name version"` that lock versions before 4.x used. `direct` is null: the lock does not say.
  */
 export function parsePdmLock(text: string, file: string): ParseResult {
-  const parsed = parseTomlWithLayout(text, file, { keys: false });
-  if (!parsed.ok) return { dependencies: [], errors: [parsed.error] };
-  const { data, layout } = parsed;
-  const errors: InputError[] = [];
+  const walked = lockTables(text, file, "package");
+  if (!walked.ok) return walked.result;
+  const { data, tables, errors } = walked;
   const dependencies: Dependency[] = [];
-
-  const packages = data.package;
-  if (packages === undefined) return { dependencies, errors };
-  if (!Array.isArray(packages)) {
-    errors.push({
-      file,
-      line: findTomlLine(scanTomlLayout(text), "package") ?? undefined,
-      message: '"package" must be an array of tables ([[package]])',
-    });
-    return { dependencies, errors };
-  }
-  const headerLines = indexTomlArrayTables(layout, "package");
-  const lineOf = (i: number): number | null =>
-    headerLines.length === packages.length ? (headerLines[i] ?? null) : null;
   const legacyFiles = legacyHashes(data.metadata);
 
-  for (const [i, pkg] of packages.entries()) {
-    const line = lineOf(i);
-    const at = (message: string): void => {
-      errors.push(line === null ? { file, message } : { file, line, message });
-    };
-    if (!isTomlTable(pkg)) {
-      at(`[[package]] entry #${i + 1} is not a table`);
-      continue;
-    }
-    const rawName = pkg.name;
-    if (typeof rawName !== "string" || rawName.trim() === "") {
-      at(`[[package]] entry #${i + 1} has no "name" string`);
-      continue;
-    }
+  for (const { line, table: pkg, rawName, at } of tables) {
     const source = sourceOf(pkg);
     const version = pkg.version;
     if (version !== undefined && (typeof version !== "string" || version.trim() === "")) {
@@ -86,7 +51,7 @@ export function parsePdmLock(text: string, file: string): ParseResult {
       }),
     );
   }
-  return { dependencies, errors };
+  return { dependencies, errors: inFileOrder(errors) };
 }
 
 function stringList(v: unknown): string[] {

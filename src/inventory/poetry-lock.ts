@@ -1,15 +1,8 @@
 // Reads poetry.lock (Poetry 1.x and 2.x) into locked Dependency records, one per [[package]].
 import { normalizeName } from "../standards/names.js";
 import { makeDependency } from "./dependency.js";
-import {
-  findTomlLine,
-  indexTomlArrayTables,
-  isTomlTable,
-  normalizeHashString,
-  parseTomlWithLayout,
-  scanTomlLayout,
-} from "./toml-lines.js";
-import type { Dependency, InputError, ParseResult, Source } from "./types.js";
+import { inFileOrder, isTomlTable, lockTables, normalizeHashString } from "./toml-lines.js";
+import type { Dependency, ParseResult, Source } from "./types.js";
 
 /**
  * Poetry 2.x writes `groups = [...]` and `files = [{file, hash}]` per package; 1.x wrote
@@ -19,43 +12,15 @@ import type { Dependency, InputError, ParseResult, Source } from "./types.js";
  * groups in place of "main", because Poetry installs it only when that extra is requested.
  */
 export function parsePoetryLock(text: string, file: string): ParseResult {
-  const parsed = parseTomlWithLayout(text, file, { keys: false });
-  if (!parsed.ok) return { dependencies: [], errors: [parsed.error] };
-  const { data, layout } = parsed;
-  const errors: InputError[] = [];
+  const walked = lockTables(text, file, "package");
+  if (!walked.ok) return walked.result;
+  const { data, tables, errors } = walked;
   const dependencies: Dependency[] = [];
-
-  const packages = data.package;
-  if (packages === undefined) return { dependencies, errors };
-  if (!Array.isArray(packages)) {
-    errors.push({
-      file,
-      line: findTomlLine(scanTomlLayout(text), "package") ?? undefined,
-      message: '"package" must be an array of tables ([[package]])',
-    });
-    return { dependencies, errors };
-  }
-  const headerLines = indexTomlArrayTables(layout, "package");
-  const lineOf = (i: number): number | null =>
-    headerLines.length === packages.length ? (headerLines[i] ?? null) : null;
 
   const legacyFiles = legacyHashesByName(data.metadata);
   const extrasByPackage = extrasByPackageName(data.extras);
 
-  for (const [i, pkg] of packages.entries()) {
-    const line = lineOf(i);
-    const at = (message: string): void => {
-      errors.push(line === null ? { file, message } : { file, line, message });
-    };
-    if (!isTomlTable(pkg)) {
-      at(`[[package]] entry #${i + 1} is not a table`);
-      continue;
-    }
-    const rawName = pkg.name;
-    if (typeof rawName !== "string" || rawName.trim() === "") {
-      at(`[[package]] entry #${i + 1} has no "name" string`);
-      continue;
-    }
+  for (const { line, table: pkg, rawName, at } of tables) {
     const version = pkg.version;
     if (typeof version !== "string" || version.trim() === "") {
       at(
@@ -94,7 +59,7 @@ export function parsePoetryLock(text: string, file: string): ParseResult {
       }),
     );
   }
-  return { dependencies, errors };
+  return { dependencies, errors: inFileOrder(errors) };
 }
 
 function hashesOfFiles(files: unknown[]): string[] {

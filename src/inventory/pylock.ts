@@ -1,13 +1,7 @@
 // Reads PEP 751 lock files (pylock.toml, pylock.<name>.toml) into locked Dependency records, one per [[packages]].
 import { makeDependency } from "./dependency.js";
-import {
-  findTomlLine,
-  indexTomlArrayTables,
-  isTomlTable,
-  parseTomlWithLayout,
-  scanTomlLayout,
-} from "./toml-lines.js";
-import type { Dependency, InputError, ParseResult, Source } from "./types.js";
+import { findTomlLine, inFileOrder, isTomlTable, lockTables, scanTomlLayout } from "./toml-lines.js";
+import type { Dependency, ParseResult, Source } from "./types.js";
 
 /*
  * Groups come from each package's `marker`: `'<g>' in dependency_groups` gives group <g> (a group named in
@@ -16,15 +10,14 @@ import type { Dependency, InputError, ParseResult, Source } from "./types.js";
  * format does not say which packages the project asked for.
  */
 export function parsePylock(text: string, file: string): ParseResult {
-  const parsed = parseTomlWithLayout(text, file, { keys: false });
-  if (!parsed.ok) return { dependencies: [], errors: [parsed.error] };
-  const { data, layout } = parsed;
-  const errors: InputError[] = [];
+  const walked = lockTables(text, file, "packages");
+  if (!walked.ok) return walked.result;
+  const { data, tables, errors } = walked;
   const dependencies: Dependency[] = [];
 
   const lockVersion = data["lock-version"];
   if (typeof lockVersion === "string" && !/^1(\.|$)/.test(lockVersion.trim())) {
-    errors.push({
+    errors.unshift({
       file,
       line: findTomlLine(scanTomlLayout(text), "lock-version") ?? undefined,
       message: `lock-version ${JSON.stringify(lockVersion)} is not supported (expected 1.x); read as 1.0`,
@@ -36,34 +29,7 @@ export function parsePylock(text: string, file: string): ParseResult {
       : [],
   );
 
-  const packages = data.packages;
-  if (packages === undefined) return { dependencies, errors };
-  if (!Array.isArray(packages)) {
-    errors.push({
-      file,
-      line: findTomlLine(scanTomlLayout(text), "packages") ?? undefined,
-      message: '"packages" must be an array of tables ([[packages]])',
-    });
-    return { dependencies, errors };
-  }
-  const headerLines = indexTomlArrayTables(layout, "packages");
-  const lineOf = (i: number): number | null =>
-    headerLines.length === packages.length ? (headerLines[i] ?? null) : null;
-
-  for (const [i, pkg] of packages.entries()) {
-    const line = lineOf(i);
-    const at = (message: string): void => {
-      errors.push(line === null ? { file, message } : { file, line, message });
-    };
-    if (!isTomlTable(pkg)) {
-      at(`[[packages]] entry #${i + 1} is not a table`);
-      continue;
-    }
-    const rawName = pkg.name;
-    if (typeof rawName !== "string" || rawName.trim() === "") {
-      at(`[[packages]] entry #${i + 1} has no "name" string`);
-      continue;
-    }
+  for (const { line, table: pkg, rawName, at } of tables) {
     const src = sourceOf(pkg);
     if (src.problem) at(`package "${rawName}": ${src.problem}`);
     const version = pkg.version;
@@ -94,7 +60,7 @@ export function parsePylock(text: string, file: string): ParseResult {
       }),
     );
   }
-  return { dependencies, errors };
+  return { dependencies, errors: inFileOrder(errors) };
 }
 
 /** The groups and extras a marker selects with `'<name>' in dependency_groups` / `'<name>' in extras`. */

@@ -1,6 +1,6 @@
 // Locates TOML tables and keys by line (smol-toml returns values without positions) and parses TOML to located errors.
 import { parse, TomlError } from "smol-toml";
-import type { InputError } from "./types.js";
+import type { InputError, ParseResult } from "./types.js";
 
 /** One header or key assignment that starts a line, with its full key path. */
 export interface TomlLayoutEntry {
@@ -285,4 +285,64 @@ export function normalizeHashString(v: unknown): string | null {
   const m = /^\s*([A-Za-z0-9_-]+)[:=]([0-9A-Fa-f]+)\s*$/.exec(v);
   if (!m) return null;
   return `${m[1]!.toLowerCase()}:${m[2]!.toLowerCase()}`;
+}
+
+/** One `[[package]]` (or `[[packages]]`) table of a lock file that has a name, with its line and an error sink. */
+export interface LockTable {
+  index: number;
+  /** 1-based line of its header, or null when the headers could not be matched to the entries. */
+  line: number | null;
+  table: Record<string, unknown>;
+  rawName: string;
+  /** Records an error located at this entry. */
+  at(message: string): void;
+}
+
+export type LockTablesOutcome =
+  | { ok: false; result: ParseResult }
+  | { ok: true; data: Record<string, unknown>; tables: LockTable[]; errors: InputError[] };
+
+/**
+ * The walk every TOML lock parser shares: parse, find the array of package tables under `key`, and hand back
+ * each entry that is a table with a `name` string (entries that are not are reported at their line).
+ */
+export function lockTables(text: string, file: string, key: "package" | "packages"): LockTablesOutcome {
+  const parsed = parseTomlWithLayout(text, file, { keys: false });
+  if (!parsed.ok) return { ok: false, result: { dependencies: [], errors: [parsed.error] } };
+  const { data, layout } = parsed;
+  const errors: InputError[] = [];
+  const packages = data[key];
+  if (packages === undefined) return { ok: true, data, tables: [], errors };
+  if (!Array.isArray(packages)) {
+    errors.push({
+      file,
+      line: findTomlLine(scanTomlLayout(text), key) ?? undefined,
+      message: `"${key}" must be an array of tables ([[${key}]])`,
+    });
+    return { ok: false, result: { dependencies: [], errors } };
+  }
+  const headerLines = indexTomlArrayTables(layout, key);
+  const tables: LockTable[] = [];
+  for (const [index, entry] of packages.entries()) {
+    const line = headerLines.length === packages.length ? (headerLines[index] ?? null) : null;
+    const at = (message: string): void => {
+      errors.push(line === null ? { file, message } : { file, line, message });
+    };
+    if (!isTomlTable(entry)) {
+      at(`[[${key}]] entry #${index + 1} is not a table`);
+      continue;
+    }
+    const rawName = entry.name;
+    if (typeof rawName !== "string" || rawName.trim() === "") {
+      at(`[[${key}]] entry #${index + 1} has no "name" string`);
+      continue;
+    }
+    tables.push({ index, line, table: entry, rawName, at });
+  }
+  return { ok: true, data, tables, errors };
+}
+
+/** Errors in file order (stable: errors on one line keep their order), as a reader expects them. */
+export function inFileOrder(errors: InputError[]): InputError[] {
+  return errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }

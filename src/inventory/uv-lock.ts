@@ -1,15 +1,8 @@
 // Reads uv.lock into locked Dependency records, with direct/transitive and group facts derived from its graph.
 import { normalizeName } from "../standards/names.js";
 import { makeDependency } from "./dependency.js";
-import {
-  findTomlLine,
-  indexTomlArrayTables,
-  isTomlTable,
-  normalizeHashString,
-  parseTomlWithLayout,
-  scanTomlLayout,
-} from "./toml-lines.js";
-import type { Dependency, InputError, ParseResult, Source } from "./types.js";
+import { inFileOrder, isTomlTable, lockTables, normalizeHashString } from "./toml-lines.js";
+import type { Dependency, ParseResult, Source } from "./types.js";
 
 /*
  * Choices:
@@ -47,40 +40,12 @@ interface Entry {
 }
 
 export function parseUvLock(text: string, file: string): ParseResult {
-  const parsed = parseTomlWithLayout(text, file, { keys: false });
-  if (!parsed.ok) return { dependencies: [], errors: [parsed.error] };
-  const { data, layout } = parsed;
-  const errors: InputError[] = [];
-
-  const packages = data.package;
-  if (packages === undefined) return { dependencies: [], errors };
-  if (!Array.isArray(packages)) {
-    errors.push({
-      file,
-      line: findTomlLine(scanTomlLayout(text), "package") ?? undefined,
-      message: '"package" must be an array of tables ([[package]])',
-    });
-    return { dependencies: [], errors };
-  }
-  const headerLines = indexTomlArrayTables(layout, "package");
-  const lineOf = (i: number): number | null =>
-    headerLines.length === packages.length ? (headerLines[i] ?? null) : null;
+  const walked = lockTables(text, file, "package");
+  if (!walked.ok) return walked.result;
+  const { data, tables, errors } = walked;
 
   const entries: Entry[] = [];
-  for (const [i, pkg] of packages.entries()) {
-    const line = lineOf(i);
-    const at = (message: string): void => {
-      errors.push(line === null ? { file, message } : { file, line, message });
-    };
-    if (!isTomlTable(pkg)) {
-      at(`[[package]] entry #${i + 1} is not a table`);
-      continue;
-    }
-    const rawName = pkg.name;
-    if (typeof rawName !== "string" || rawName.trim() === "") {
-      at(`[[package]] entry #${i + 1} has no "name" string`);
-      continue;
-    }
+  for (const { index: i, line, table: pkg, rawName, at } of tables) {
     const version = pkg.version;
     // uv omits `version` for packages whose version is dynamic (typically workspace members).
     if (version !== undefined && (typeof version !== "string" || version.trim() === "")) {
@@ -127,7 +92,7 @@ export function parseUvLock(text: string, file: string): ParseResult {
       }),
     );
   }
-  return { dependencies, errors };
+  return { dependencies, errors: inFileOrder(errors) };
 }
 
 function memberSet(manifest: unknown, entries: Entry[]): Set<string> {
