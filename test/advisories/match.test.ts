@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { valid } from "@renovatebot/pep440";
 import fc from "fast-check";
-import { list } from "tar";
-import { parse as parseYaml } from "yaml";
 import {
   admittedAffected,
   affectedIntervals,
@@ -15,8 +12,7 @@ import {
   specifierAllows,
 } from "../../src/advisories/match.js";
 import type { Advisory, AffectedPackage, OsvEvent, OsvRange } from "../../src/advisories/types.js";
-import { normalizeName } from "../../src/standards/names.js";
-import { sharedData } from "../paths.js";
+import { MALICIOUS_ARCHIVE, PYPA_ARCHIVE, readRecords } from "./real-records.js";
 
 function entry(
   ranges: OsvEvent[][],
@@ -431,50 +427,6 @@ describe("fixVersions and lowestFix", () => {
 // ---------------------------------------------------------------------------------------------------------
 // Real data: every record's own listed versions must be affected and its fixed versions not.
 
-/** A minimal OSV -> Advisory adapter for these tests (the real importer lives elsewhere). */
-// biome-ignore lint/suspicious/noExplicitAny: raw OSV JSON/YAML of unknown shape, narrowed field by field
-function toAdvisory(raw: any, kind: Advisory["kind"]): Advisory {
-  const str = (v: unknown): string => String(v);
-  return advisory(str(raw.id), [], {
-    kind,
-    aliases: (raw.aliases ?? []).map(str),
-    withdrawn: raw.withdrawn ? str(raw.withdrawn) : null,
-    // biome-ignore lint/suspicious/noExplicitAny: see above
-    affected: (raw.affected ?? []).map((a: any) => ({
-      name: normalizeName(str(a.package?.name ?? "")),
-      versions: (a.versions ?? []).map(str),
-      // biome-ignore lint/suspicious/noExplicitAny: see above
-      ranges: (a.ranges ?? []).map((r: any) => ({
-        type: r.type,
-        // biome-ignore lint/suspicious/noExplicitAny: see above
-        events: (r.events ?? []).map((e: any) => {
-          const [k, v] = Object.entries(e)[0] as [string, unknown];
-          return { [k]: str(v) } as OsvEvent;
-        }),
-      })),
-    })),
-  });
-}
-
-/** The archive's text files whose path ends with `suffix`, read in memory (no temp dir: ~10x faster than extracting). */
-function readArchive(file: string, suffix: string): Map<string, string> {
-  const files = new Map<string, string>();
-  list({
-    file,
-    sync: true,
-    onReadEntry: (entry) => {
-      if (!entry.path.endsWith(suffix)) {
-        entry.resume();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      entry.on("data", (chunk: Buffer) => chunks.push(chunk));
-      entry.on("end", () => files.set(entry.path, Buffer.concat(chunks).toString("utf8")));
-    },
-  });
-  return files;
-}
-
 interface Quirk {
   id: string;
   version: string;
@@ -500,11 +452,11 @@ function selfCheck(adv: Advisory, failures: string[]): Quirk[] {
 }
 
 describe("real data", () => {
-  let pypa = new Map<string, string>();
-  let malicious = new Map<string, string>();
+  let pypa = new Map<string, Advisory>();
+  let malicious = new Map<string, Advisory>();
   before(() => {
-    pypa = readArchive(join(sharedData, "pypa-advisory-database", "vulns.tar.gz"), ".yaml");
-    malicious = readArchive(join(sharedData, "malicious-packages-pypi", "osv-pypi.tar.gz"), ".json");
+    pypa = readRecords(PYPA_ARCHIVE);
+    malicious = readRecords(MALICIOUS_ARCHIVE);
   });
 
   test("PyPA advisory database: every listed version is affected, fixed versions are not (bar few quirks)", (t) => {
@@ -515,8 +467,7 @@ describe("real data", () => {
     let listedChecked = 0;
     let fixedChecked = 0;
     for (const file of files) {
-      // failsafe keeps every scalar a string: `fixed: 1.10` must not become the number 1.1
-      const adv = toAdvisory(parseYaml(pypa.get(file) as string, { schema: "failsafe" }), "vulnerability");
+      const adv = pypa.get(file) as Advisory;
       quirks.push(...selfCheck(adv, failures));
       for (const e of adv.affected) {
         listedChecked += e.versions.length;
@@ -542,8 +493,7 @@ describe("real data", () => {
   });
 
   test("a real requests advisory (PYSEC-2014-13) matches 2.2.1 and not 2.3.0, and suggests 2.3.0", () => {
-    const text = pypa.get("vulns/requests/PYSEC-2014-13.yaml") as string;
-    const adv = toAdvisory(parseYaml(text, { schema: "failsafe" }), "vulnerability");
+    const adv = pypa.get("vulns/requests/PYSEC-2014-13.yaml") as Advisory;
     const e = adv.affected[0] as AffectedPackage;
     assert.equal(isAffected(e, "2.2.1"), true);
     assert.equal(isAffected(e, "2.3.0"), false);
@@ -563,7 +513,7 @@ describe("real data", () => {
     let allVersions = 0;
     // Every 7th record: a sample spread over the whole alphabet, still over 1,300 records.
     for (const file of files.filter((_, i) => i % 7 === 0)) {
-      const adv = toAdvisory(JSON.parse(malicious.get(file) as string), "malicious");
+      const adv = malicious.get(file) as Advisory;
       assert.deepEqual(selfCheck(adv, failures), []);
       for (const e of adv.affected) {
         // introduced "0" ranges (and no fixed) mean every version; check a few that no record lists.
@@ -580,10 +530,7 @@ describe("real data", () => {
   });
 
   test("the withdrawn malicious record is recognisable as withdrawn", () => {
-    const adv = toAdvisory(
-      JSON.parse(malicious.get("osv/withdrawn/pypi/lodestone/MAL-2023-8651.json") as string),
-      "malicious",
-    );
+    const adv = malicious.get("osv/withdrawn/pypi/lodestone/MAL-2023-8651.json") as Advisory;
     assert.notEqual(adv.withdrawn, null);
     assert.equal(isAffected(adv.affected[0] as AffectedPackage, "0.0.58"), true);
   });

@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { list } from "tar";
-import { parse as parseYaml } from "yaml";
 import type { Advisory, AffectedPackage, OsvEvent } from "../../src/advisories/types.js";
 import {
   checkAdvisories,
@@ -14,7 +11,7 @@ import type { Finding } from "../../src/checks/types.js";
 import { makeDependency } from "../../src/inventory/dependency.js";
 import type { Dependency } from "../../src/inventory/types.js";
 import { normalizeName } from "../../src/standards/names.js";
-import { sharedData } from "../paths.js";
+import { PYPA_ARCHIVE, readRecords } from "../advisories/real-records.js";
 
 const V31_CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"; // 9.8
 const V31_HIGH = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"; // 7.5
@@ -354,10 +351,7 @@ describe("ordering and fix suggestions", () => {
 describe("real data: the PyPA advisory database", () => {
   const byName = new Map<string, Advisory[]>();
   before(() => {
-    const records = readArchive(join(sharedData, "pypa-advisory-database", "vulns.tar.gz"), ".yaml");
-    for (const text of records.values()) {
-      // failsafe: every scalar stays a string (`fixed: 1.10` must not become 1.1)
-      const adv = toAdvisory(parseYaml(text, { schema: "failsafe" }));
+    for (const adv of readRecords(PYPA_ARCHIVE).values()) {
       for (const name of new Set(adv.affected.map((e) => e.name)))
         byName.set(name, [...(byName.get(name) ?? []), adv]);
     }
@@ -427,51 +421,3 @@ describe("real data: the PyPA advisory database", () => {
     );
   });
 });
-
-/** A minimal OSV -> Advisory adapter for these tests (the real importer lives elsewhere). */
-// biome-ignore lint/suspicious/noExplicitAny: raw YAML of unknown shape, narrowed field by field
-function toAdvisory(raw: any): Advisory {
-  const str = (v: unknown): string => String(v);
-  return advisory(str(raw.id), [], {
-    aliases: (raw.aliases ?? []).map(str),
-    details: str(raw.details ?? ""),
-    withdrawn: raw.withdrawn ? str(raw.withdrawn) : null,
-    // biome-ignore lint/suspicious/noExplicitAny: see above
-    severity: (raw.severity ?? []).map((s: any) => ({ type: str(s.type), score: str(s.score) })),
-    // biome-ignore lint/suspicious/noExplicitAny: see above
-    references: (raw.references ?? []).map((r: any) => ({ type: str(r.type), url: str(r.url) })),
-    // biome-ignore lint/suspicious/noExplicitAny: see above
-    affected: (raw.affected ?? []).map((a: any) => ({
-      name: normalizeName(str(a.package?.name ?? "")),
-      versions: (a.versions ?? []).map(str),
-      // biome-ignore lint/suspicious/noExplicitAny: see above
-      ranges: (a.ranges ?? []).map((r: any) => ({
-        type: r.type,
-        // biome-ignore lint/suspicious/noExplicitAny: see above
-        events: (r.events ?? []).map((e: any) => {
-          const [k, v] = Object.entries(e)[0] as [string, unknown];
-          return { [k]: str(v) } as OsvEvent;
-        }),
-      })),
-    })),
-  });
-}
-
-/** The archive's text files whose path ends with `suffix`, read in memory (no temp dir: ~10x faster than extracting). */
-function readArchive(file: string, suffix: string): Map<string, string> {
-  const files = new Map<string, string>();
-  list({
-    file,
-    sync: true,
-    onReadEntry: (entry) => {
-      if (!entry.path.endsWith(suffix)) {
-        entry.resume();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      entry.on("data", (chunk: Buffer) => chunks.push(chunk));
-      entry.on("end", () => files.set(entry.path, Buffer.concat(chunks).toString("utf8")));
-    },
-  });
-  return files;
-}
