@@ -1,6 +1,7 @@
 // Builds Dependency records with the defaults every format shares.
 import { normalizeName } from "../standards/names.js";
 import { exactVersion } from "../standards/specifiers.js";
+import { redactCredentials } from "../standards/urls.js";
 import type { Dependency, FormatId } from "./types.js";
 
 export interface DependencyInit {
@@ -37,7 +38,7 @@ export function makeDependency(init: DependencyInit): Dependency {
     markers: init.markers ?? null,
     groups: init.groups ?? ["main"],
     direct: init.direct === undefined ? null : init.direct,
-    source: init.source ?? null,
+    source: withoutCredentials(init.source ?? null),
     format: init.format,
     file: init.file,
     line: init.line,
@@ -45,4 +46,11 @@ export function makeDependency(init: DependencyInit): Dependency {
   if (init.editable) dep.editable = true;
   if (init.constraint) dep.constraint = true;
   return dep;
+}
+
+/** Manifests may carry tokens in URLs (`--index-url https://user:token@…`): the inventory never keeps them. */
+function withoutCredentials(source: Dependency["source"]): Dependency["source"] {
+  if (source === null || source.kind === "path") return source;
+  const url = redactCredentials(source.url);
+  return url === source.url ? source : { ...source, url };
 }
