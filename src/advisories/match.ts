@@ -153,16 +153,10 @@ function equalityKey(version: string, withLocal: boolean): string | null {
 }
 
 /**
- * An entry made ready for repeated matching, cached per entry object: records are treated as immutable
- * (an entry changed after it was first matched would keep its old preparation).
+ * An entry's ranges made ready for repeated matching, cached per entry object: records are treated as
+ * immutable (an entry changed after it was first matched would keep its old preparation).
  */
 interface PreparedEntry {
-  /** Equality keys of listed PEP 440 versions without a local label. */
-  listedPublic: Set<string>;
-  /** Equality keys (with the label) of listed versions that carry a local label. */
-  listedLocal: Set<string>;
-  /** Listed text that is not PEP 440, trimmed and lower-cased, matched by string equality. */
-  listedText: Set<string>;
   /** Each ECOSYSTEM range's usable events, sorted. */
   ranges: Event[][];
 }
@@ -172,32 +166,40 @@ const prepared = new WeakMap<AffectedPackage, PreparedEntry>();
 function prepare(affected: AffectedPackage): PreparedEntry {
   const cached = prepared.get(affected);
   if (cached !== undefined) return cached;
-  const entry: PreparedEntry = {
-    listedPublic: new Set(),
-    listedLocal: new Set(),
-    listedText: new Set(),
-    ranges: ecosystemRanges(affected).map(sortedEvents),
-  };
-  for (const listed of affected.versions) {
-    const text = listed.trim();
-    const key = equalityKey(text, true);
-    if (key === null) entry.listedText.add(text.toLowerCase());
-    else if (hasLocal(text)) entry.listedLocal.add(key);
-    else entry.listedPublic.add(key);
-  }
+  const entry: PreparedEntry = { ranges: ecosystemRanges(affected).map(sortedEvents) };
   prepared.set(affected, entry);
   return entry;
 }
 
-/** OSV `IncludedInVersions`, with PEP 440 equality (`1.0` == `1.0.0`) and string equality for non-PEP 440 text. */
-function isListed(entry: PreparedEntry, version: string): boolean {
+/** The leading release number of a version text (`v2.1` → 2, `1!2.0` → 1), or null when it has none. */
+function leadingNumber(text: string): number | null {
+  const m = /^v?(\d+)/i.exec(text);
+  return m ? Number.parseInt(m[1]!, 10) : null;
+}
+
+/**
+ * OSV `IncludedInVersions`, with PEP 440 equality (`1.0` == `1.0.0`) and string equality for non-PEP 440 text.
+ * Scans the list instead of indexing it: a package's records list thousands of versions and each is usually
+ * asked about one pinned version, so a cheap leading-number test skips almost every full comparison.
+ */
+function isListed(versions: readonly string[], version: string): boolean {
   const text = version.trim();
-  if (entry.listedText.has(text.toLowerCase())) return true;
+  const lower = text.toLowerCase();
   const publicKey = equalityKey(publicPart(text), false);
-  if (publicKey === null) return false;
-  // A listed version without a local label matches any local build of it, as `==1.0` does in PEP 440.
-  if (entry.listedPublic.has(publicKey)) return true;
-  return hasLocal(text) && entry.listedLocal.has(equalityKey(text, true) as string);
+  const fullKey = hasLocal(text) ? equalityKey(text, true) : null;
+  const lead = publicKey === null ? null : leadingNumber(text);
+  for (const raw of versions) {
+    const listed = raw.trim();
+    if (listed.toLowerCase() === lower) return true;
+    if (publicKey === null) continue;
+    const listedLead = leadingNumber(listed);
+    if (lead !== null && listedLead !== null && listedLead !== lead) continue;
+    const key = equalityKey(listed, true);
+    if (key === null) continue;
+    // A listed version without a local label matches any local build of it, as `==1.0` does in PEP 440.
+    if (hasLocal(listed) ? key === fullKey : key === publicKey) return true;
+  }
+  return false;
 }
 
 /** A range that holds every version (`introduced: "0"` and nothing that ever closes it). */
@@ -233,8 +235,8 @@ function inRange(events: Event[], version: string): boolean {
 /** Is this PyPI version affected by this OSV `affected` entry? Never throws, whatever the record holds. */
 export function isAffected(affected: AffectedPackage, version: string): boolean {
   if (affectsEverything(affected)) return true;
+  if (isListed(affected.versions, version)) return true;
   const entry = prepare(affected);
-  if (isListed(entry, version)) return true;
   const candidate = pep440(version);
   for (const events of entry.ranges) {
     // A version that is not PEP 440 cannot be ordered, so only a range holding every version can contain it.
