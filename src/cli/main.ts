@@ -6,6 +6,7 @@ import { registerCheckPins } from "./check-pins.js";
 import { registerDb } from "./db.js";
 import { registerInit } from "./init.js";
 import { registerInventory } from "./inventory.js";
+import { registerServe } from "./serve.js";
 import { EXIT, toolVersion, UsageError } from "./terminal.js";
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerDb(program);
   registerAudit(program);
   registerInit(program);
+  registerServe(program);
   for (const cmd of program.commands) cmd.showHelpAfterError("(run with --help for usage)");
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();

@@ -68,10 +68,34 @@ export interface HttpResponse {
   attempts: number;
 }
 
+export interface HttpStreamOptions {
+  accept?: string;
+  headers?: Record<string, string>;
+  maxRedirects?: number;
+  /** Aborts the request and its body. */
+  signal?: AbortSignal;
+}
+
+/** A 2xx response whose body is read as it arrives (large files): no cache, no retry once headers are in. */
+export interface HttpStreamResponse {
+  /** The final URL after redirects, credentials removed. */
+  url: string;
+  status: number;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  body: AsyncIterable<Buffer> & { destroy(error?: Error): void };
+}
+
 export interface HttpClient {
   readonly offline: boolean;
   readonly cache: HttpCache | null;
   get(url: string, options?: HttpGetOptions): Promise<HttpResponse | UpstreamError>;
+  /**
+   * Streams one response body (downloads of distribution files). Connection errors before the headers are
+   * retried like `get`; redirects are followed, credentials only on the same origin. Not cached, and outside the
+   * concurrency limit (a long download must not starve page requests).
+   */
+  stream(url: string, options?: HttpStreamOptions): Promise<HttpStreamResponse | UpstreamError>;
   /** Remembers the `user:pass@` of this URL for every later request to its origin (files of a private index). */
   addCredentials(url: string): void;
   close(): Promise<void>;
@@ -417,9 +441,109 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
   }
 
+  async function stream(
+    rawUrl: string,
+    opts: HttpStreamOptions,
+    redirectsLeft: number,
+    inheritedAuth: { origin: string; header: string } | null,
+  ): Promise<HttpStreamResponse | UpstreamError> {
+    let parsed: URL;
+    try {
+      parsed = new URL(rawUrl);
+    } catch {
+      return upstreamError("network", redactUrl(rawUrl), `${redactUrl(rawUrl)}: not a valid URL`);
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      return upstreamError(
+        "network",
+        redactUrl(rawUrl),
+        `${redactUrl(rawUrl)}: only http and https URLs are fetched`,
+      );
+    }
+    const inline = basicAuth(parsed);
+    parsed.username = "";
+    parsed.password = "";
+    parsed.hash = "";
+    const url = parsed.href;
+    if (offline) return upstreamError("offline-miss", url, `${url}: offline, files are not fetched`);
+    let auth = inline ?? credentials.get(parsed.origin) ?? null;
+    if (!auth && inheritedAuth && inheritedAuth.origin === parsed.origin) auth = inheritedAuth.header;
+    const headers: Record<string, string> = {
+      "user-agent": userAgent,
+      accept: opts.accept ?? "*/*",
+      ...(opts.headers ?? {}),
+    };
+    if (auth) headers.authorization = auth;
+    let attempts = 0;
+    for (;;) {
+      attempts++;
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(url, {
+          method: "GET",
+          headers,
+          dispatcher: dispatcher(),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+      } catch (e) {
+        const timedOut = (e as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT";
+        const failure = timedOut
+          ? upstreamError("timeout", url, `${url}: no response within ${timeoutMs} ms`, { attempts })
+          : upstreamError("network", url, `${url}: ${describeCause(e)}`, { attempts });
+        if (timedOut || opts.signal?.aborted || attempts > retries) return failure;
+        await sleep(backoffDelay(attempts, backoffBaseMs, backoffMaxMs));
+        continue;
+      }
+      const status = response.statusCode;
+      const responseHeaders = flattenHeaders(response.headers);
+      if (status >= 200 && status < 300) {
+        return {
+          url,
+          status,
+          headers: responseHeaders,
+          body: response.body as unknown as HttpStreamResponse["body"],
+        };
+      }
+      // Not the body we want: drain it so the connection can be reused.
+      await response.body.dump().catch(() => undefined);
+      if (REDIRECT_STATUSES.has(status) && responseHeaders.location) {
+        if (redirectsLeft <= 0) {
+          return upstreamError("http-status", url, `${url}: too many redirects`, { status, attempts });
+        }
+        let next: URL;
+        try {
+          next = new URL(responseHeaders.location, url);
+        } catch {
+          return upstreamError("invalid-response", url, `${url}: redirect to an invalid location`, {
+            status,
+            attempts,
+          });
+        }
+        const carried = auth ? { origin: parsed.origin, header: auth } : null;
+        return stream(next.href, opts, redirectsLeft - 1, carried);
+      }
+      if (status === 404 || status === 410) {
+        return upstreamError("not-found", url, `${url}: not found (HTTP ${status})`, { status, attempts });
+      }
+      const failure = upstreamError("http-status", url, `${url}: HTTP ${status}`, { status, attempts });
+      if (!RETRY_STATUSES.has(status) || attempts > retries) return failure;
+      const retryAfter = parseRetryAfter(responseHeaders["retry-after"]);
+      if (retryAfter !== null && retryAfter > maxRetryAfterMs) return failure;
+      await sleep(retryAfter ?? backoffDelay(attempts, backoffBaseMs, backoffMaxMs));
+    }
+  }
+
   return {
     offline,
     cache,
+    async stream(url, opts = {}) {
+      try {
+        return await stream(url, opts, opts.maxRedirects ?? 5, null);
+      } catch (e) {
+        if (isUpstreamError(e)) return e;
+        return upstreamError("network", redactUrl(url), `${redactUrl(url)}: ${describeCause(e)}`);
+      }
+    },
     async get(url, opts = {}) {
       try {
         return await get(url, opts, opts.maxRedirects ?? 5, null);
