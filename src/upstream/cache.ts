@@ -4,7 +4,8 @@
 // (Node 22+ only) and cannot answer "offline, stale allowed"; what we need is a small private cache whose
 // entries survive the process and can be served stale when the network is switched off.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, unlinkSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -35,8 +36,11 @@ export interface CacheEntry {
 export interface HttpCache {
   readonly dir: string;
   get(url: string, accept: string): CacheEntry | null;
+  /** Stores the entry in the background (the request never waits on the disk); `flush` waits for it. */
   put(entry: CacheEntry): void;
   delete(url: string, accept: string): void;
+  /** Resolves when every write started so far has landed (or failed, which only costs a refetch). */
+  flush(): Promise<void>;
 }
 
 /** `$XDG_CACHE_HOME/pycustoms/http`, else `~/.cache/pycustoms/http`. */
@@ -139,12 +143,29 @@ export function createHttpCache(dir: string): HttpCache {
     const key = keyOf(url, accept);
     return join(dir, key.slice(0, 2), key);
   };
+  const pending = new Set<Promise<void>>();
+  // Entries whose write has not landed yet: a later `get` in this process must still see them.
+  const landing = new Map<string, CacheEntry>();
+  const write = async (path: string, shard: string, bytes: Buffer): Promise<void> => {
+    const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    try {
+      await mkdir(shard, { recursive: true });
+      await writeFile(tmp, bytes);
+      await rename(tmp, path);
+    } catch {
+      // A cache that cannot be written (read-only home, full disk) only costs a refetch.
+      await rm(tmp, { force: true });
+    }
+  };
   return {
     dir,
     get(url, accept) {
+      const path = pathOf(url, accept);
+      const inFlight = landing.get(path);
+      if (inFlight) return inFlight;
       let raw: Buffer;
       try {
-        raw = readFileSync(pathOf(url, accept));
+        raw = readFileSync(path);
       } catch {
         return null;
       }
@@ -167,15 +188,18 @@ export function createHttpCache(dir: string): HttpCache {
         headers: keepHeaders(entry.headers),
         storedAt: entry.storedAt,
       };
-      const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-      try {
-        mkdirSync(join(dir, keyOf(entry.url, entry.accept).slice(0, 2)), { recursive: true });
-        writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(head)}\n`, "utf8"), entry.body]));
-        renameSync(tmp, path);
-      } catch {
-        // A cache that cannot be written (read-only home, full disk) only costs a refetch.
-        rmSync(tmp, { force: true });
-      }
+      const bytes = Buffer.concat([Buffer.from(`${JSON.stringify(head)}\n`, "utf8"), entry.body]);
+      const shard = join(dir, keyOf(entry.url, entry.accept).slice(0, 2));
+      const stored: CacheEntry = { ...head, body: entry.body };
+      landing.set(path, stored);
+      const done = write(path, shard, bytes).finally(() => {
+        pending.delete(done);
+        if (landing.get(path) === stored) landing.delete(path);
+      });
+      pending.add(done);
+    },
+    async flush() {
+      while (pending.size > 0) await Promise.all([...pending]);
     },
     delete(url, accept) {
       try {

@@ -178,6 +178,13 @@ function describeCause(e: unknown): string {
   return redactUrl(text).replace(/\s+/g, " ").trim();
 }
 
+/** Name resolution failed: no network or no such host. Retrying only makes an offline run wait longer. */
+function isDnsFailure(e: unknown): boolean {
+  const err = e as { code?: unknown; cause?: { code?: unknown } };
+  const code = typeof err.code === "string" ? err.code : err.cause?.code;
+  return code === "ENOTFOUND" || code === "EAI_AGAIN";
+}
+
 type Attempt =
   | { kind: "response"; status: number; headers: Record<string, string>; body: Buffer }
   | { kind: "error"; error: UpstreamError; retryable: boolean };
@@ -235,7 +242,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       return {
         kind: "error",
         error: upstreamError("network", url, `${url}: ${describeCause(e)}`),
-        retryable: true,
+        retryable: !isDnsFailure(e),
       };
     }
     const responseHeaders = flattenHeaders(response.headers);
@@ -490,7 +497,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         const failure = timedOut
           ? upstreamError("timeout", url, `${url}: no response within ${timeoutMs} ms`, { attempts })
           : upstreamError("network", url, `${url}: ${describeCause(e)}`, { attempts });
-        if (timedOut || opts.signal?.aborted || attempts > retries) return failure;
+        if (timedOut || opts.signal?.aborted || isDnsFailure(e) || attempts > retries) return failure;
         await sleep(backoffDelay(attempts, backoffBaseMs, backoffMaxMs));
         continue;
       }
@@ -563,6 +570,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       }
     },
     async close() {
+      await cache?.flush();
       if (ownDispatcher) {
         const d = ownDispatcher;
         ownDispatcher = null;

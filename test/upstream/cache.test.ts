@@ -68,12 +68,14 @@ test("no-store, non-200 and Vary on other headers are not stored; Vary: Accept i
   assert.equal(isStorable(200, { vary: "Accept, Accept-Encoding" }), true);
 });
 
-test("entries round-trip through the disk; a corrupt entry is a miss, not an error; no temp files stay", () => {
+test("entries round-trip through the disk; a corrupt entry is a miss, not an error; no temp files stay", async () => {
   const dir = tempDir();
   const cache = createHttpCache(dir);
   const e = { ...entry({ etag: '"x"', "set-cookie": "secret" }), body: Buffer.from([0, 10, 255, 10]) };
   cache.put(e);
-  const back = cache.get(e.url, e.accept);
+  assert.deepEqual(cache.get(e.url, e.accept)?.body, e.body, "readable before the write lands");
+  await cache.flush();
+  const back = createHttpCache(dir).get(e.url, e.accept);
   assert.deepEqual(back?.body, e.body);
   assert.deepEqual(back?.headers, { etag: '"x"' }, "only the headers that matter are kept");
   assert.equal(cache.get(e.url, "other accept"), null);
@@ -81,5 +83,5 @@ test("entries round-trip through the disk; a corrupt entry is a miss, not an err
   const files = readdirSync(join(dir, shard!));
   assert.equal(files.length, 1);
   writeFileSync(join(dir, shard!, files[0]!), "{not json\nbody");
-  assert.equal(cache.get(e.url, e.accept), null);
+  assert.equal(createHttpCache(dir).get(e.url, e.accept), null);
 });
