@@ -1,5 +1,5 @@
 // The local advisory database: imports OSV sources into SQLite atomically and answers "what is known about these names".
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -7,6 +7,7 @@ import { describeFsError } from "../inventory/read.js";
 import { normalizeName } from "../standards/names.js";
 // The import side (YAML, JSON Schema, tar, zip) loads only when importing, keeping `audit` start-up light.
 import type { ImportWarning } from "./osv.js";
+import { isTopPackagesDocument, loadPopular, parseTopPackages, replacePopular } from "./popular.js";
 import type { DownloadResult, HttpValidators, SourceRecordFile } from "./sources.js";
 import type { Advisory, AdvisoryKind, AffectedPackage, OsvRange, SeverityVector } from "./types.js";
 
@@ -216,6 +217,8 @@ export interface SourceImportReport {
   /** Bytes downloaded, for URL sources. */
   downloadedBytes?: number;
   error?: string;
+  /** Set when the source was the popular-projects list (recognised by content) rather than OSV records. */
+  popular?: { count: number; lastUpdate: string | null };
 }
 
 export interface ImportReport {
@@ -384,6 +387,32 @@ function storeAdvisory(
   for (const alias of advisory.aliases) s.insertAlias.run(alias, advisory.id);
 }
 
+// Where the popular list came from and how old it is (the list itself is popular.ts's table).
+const POPULAR_META_SQL = `CREATE TABLE IF NOT EXISTS popular_meta (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  source TEXT NOT NULL,
+  list_date TEXT,
+  imported TEXT NOT NULL
+)`;
+
+/** The whole text of a file that is a top-pypi-packages dump (judged by its first 4 KiB), else null. */
+function topPackagesText(path: string): string | null {
+  let fd: number | undefined;
+  try {
+    if (!statSync(path).isFile()) return null;
+    fd = openSync(path, "r");
+    const head = Buffer.alloc(4096);
+    const n = readSync(fd, head, 0, head.length, 0);
+    if (!isTopPackagesDocument(head.subarray(0, n).toString("utf8"))) return null;
+    return readFileSync(path, "utf8");
+  } catch {
+    // Unreadable: the OSV reader reports it with its own message.
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** A source ready to read: a local path, or a URL already downloaded (or found unchanged, or failed). */
 type PreparedSource =
   | { source: string; kind: "local"; path: string }
@@ -508,6 +537,43 @@ export async function importSources(
 
       const readPath = item.kind === "local" ? item.path : item.download.path;
       const display = item.kind === "local" ? item.path : item.source;
+      const validators =
+        item.kind === "downloaded" ? item.download.validators : { etag: null, lastModified: null };
+      if (item.kind === "downloaded") report.downloadedBytes = item.download.bytes;
+
+      // The popular-projects list travels with the advisories (typosquat check), recognised by its content.
+      const popularText = topPackagesText(readPath);
+      if (popularText !== null) {
+        const parsed = parseTopPackages(popularText);
+        if ("error" in parsed) {
+          warnings.push({ file: display, message: parsed.error });
+          Object.assign(report, { status: "failed", error: `${display}: ${parsed.error}` });
+          statements.sourceFailed.run(item.source, `${display}: ${parsed.error}`);
+          continue;
+        }
+        replacePopular(db, parsed.names);
+        db.exec(POPULAR_META_SQL);
+        db.prepare(
+          "INSERT OR REPLACE INTO popular_meta (id, source, list_date, imported) VALUES (1, ?, ?, ?)",
+        ).run(item.source, parsed.lastUpdate, now);
+        report.records = parsed.names.length;
+        report.added = parsed.names.length;
+        report.popular = { count: parsed.names.length, lastUpdate: parsed.lastUpdate };
+        statements.sourceSuccess.run({
+          source: item.source,
+          now,
+          etag: validators.etag,
+          lastModified: validators.lastModified,
+          records: report.records,
+          added: report.added,
+          updated: 0,
+          unchanged: 0,
+          withdrawn: 0,
+          skipped: 0,
+          warnings: 0,
+        });
+        continue;
+      }
       db.exec("SAVEPOINT source_import");
       try {
         await readLocalSource(readPath, display, {
@@ -529,9 +595,6 @@ export async function importSources(
         statements.sourceFailed.run(item.source, `${e.file}: ${e.message}`);
         continue;
       }
-      const validators =
-        item.kind === "downloaded" ? item.download.validators : { etag: null, lastModified: null };
-      if (item.kind === "downloaded") report.downloadedBytes = item.download.bytes;
       statements.sourceSuccess.run({
         source: item.source,
         now,
@@ -598,6 +661,18 @@ export interface StoreStatus {
   };
   /** The latest time any source was imported or found current, or null. */
   lastUpdate: string | null;
+  /** The popular-projects list (typosquat check), or null when none was imported. */
+  popular: PopularListStatus | null;
+}
+
+export interface PopularListStatus {
+  count: number;
+  /** Where it was imported from (URL or absolute path). */
+  source: string;
+  /** The list's own date (`last_update` of the dump), when it gives one. */
+  listDate: string | null;
+  /** When it was imported. */
+  imported: string;
 }
 
 /** The read side of the database, used by `audit` and `db status`. Methods throw AdvisoryStoreError on a bad file. */
@@ -612,6 +687,8 @@ export interface AdvisoryStore {
   advisoriesFor(names: readonly string[]): Map<string, Advisory[]>;
   /** Advisories whose id or alias (CVE-..., GHSA-...) is `idOrAlias`, withdrawn ones included. */
   lookup(idOrAlias: string): Advisory[];
+  /** The popular-projects list, most popular first (normalised names); empty when none was imported. */
+  popularNames(): string[];
   status(): StoreStatus;
   close(): void;
 }
@@ -689,6 +766,18 @@ export function openAdvisoryStore(dbPath: string, options: OpenOptions = {}): Ad
     db?.close();
     throw toStoreError(path, e);
   }
+}
+
+function popularStatus(db: Db): PopularListStatus | null {
+  const hasTable = (name: string) =>
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  if (!hasTable("popular_meta") || !hasTable("popular_packages")) return null;
+  const meta = db.prepare("SELECT source, list_date, imported FROM popular_meta WHERE id = 1").get() as
+    | { source: string; list_date: string | null; imported: string }
+    | undefined;
+  if (!meta) return null;
+  const { n } = db.prepare("SELECT COUNT(*) AS n FROM popular_packages").get() as { n: number };
+  return { count: n, source: meta.source, listDate: meta.list_date, imported: meta.imported };
 }
 
 function makeStore(db: Db, path: string): AdvisoryStore {
@@ -778,6 +867,9 @@ function makeStore(db: Db, path: string): AdvisoryStore {
         return rows.map((r) => loaded.get(r.id)).filter((a): a is Advisory => a !== undefined);
       });
     },
+    popularNames() {
+      return guarded(() => loadPopular(db).map((p) => p.name));
+    },
     status() {
       return guarded(() => {
         const counts = db
@@ -841,6 +933,7 @@ function makeStore(db: Db, path: string): AdvisoryStore {
           counts: { ...counts, packages: packages.n },
           // ISO-8601 UTC stamps sort as text.
           lastUpdate: checked.sort().at(-1) ?? null,
+          popular: popularStatus(db),
         };
       });
     },

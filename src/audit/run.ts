@@ -1,10 +1,18 @@
-// The audit pipeline: inventory → checks → policy → one AuditResult, shared by every report format.
+// The audit pipeline: inventory → pins and advisories → upstream checks → policy → one AuditResult for every format.
 import { AdvisoryStoreError, openAdvisoryStore } from "../advisories/store.js";
 import { checkAdvisories, fixSuggestions } from "../checks/advisories.js";
+import type { RequirementsIndexOptions } from "../checks/dependency-confusion.js";
 import { checkPins } from "../checks/pins.js";
 import type { Finding } from "../checks/types.js";
 import { collectInventory, type Inventory } from "../inventory/collect.js";
-import type { Config } from "../policy/config.js";
+import { readTextFile } from "../inventory/read.js";
+import { requirementsFileOptions } from "../inventory/requirements.js";
+import {
+  type Config,
+  DEFAULT_INDEX_CONCURRENCY,
+  DEFAULT_PUBLIC_INDEX_URL,
+  UPSTREAM_CHECKS,
+} from "../policy/config.js";
 import { applyPolicy } from "../policy/decide.js";
 import type { AuditResult } from "../report/audit-result.js";
 
@@ -17,6 +25,18 @@ export interface AuditRequest {
   cliIgnores: string[];
   now: Date;
   toolVersion: string;
+  upstream: UpstreamRequest;
+}
+
+export interface UpstreamRequest {
+  /** online: ask the index; offline: only the HTTP cache (and the database); off: no upstream checks at all. */
+  mode: "online" | "offline" | "off";
+  /** `--index-url`, which wins over every configured index. */
+  indexUrl?: string;
+  /** The HTTP cache folder; default `$XDG_CACHE_HOME/pycustoms/http`; null: no cache. */
+  cacheDir?: string | null;
+  /** Called as project look-ups complete (for a progress line). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface AuditRun {
@@ -27,14 +47,118 @@ export interface AuditRun {
   exitCode: 0 | 1;
 }
 
-/** Runs the whole audit. Throws AdvisoryStoreError only for a database that exists but cannot be used. */
-export function runAudit(req: AuditRequest): AuditRun {
+/** The index options of each requirements file the inventory read (for dependency confusion and the index URL). */
+function requirementsOptions(
+  inventory: Inventory,
+): Map<string, RequirementsIndexOptions & { indexUrl: string | null }> {
+  const byFile = new Map<string, RequirementsIndexOptions & { indexUrl: string | null }>();
+  for (const file of inventory.files) {
+    if (file.format !== "requirements" || !file.read) continue;
+    const read = readTextFile(file.path);
+    if (!read.ok) continue;
+    const options = requirementsFileOptions(read.text);
+    // The option's own line, for the finding's location (the parser does not keep it).
+    const index = read.text.split(/\r\n|\n|\r/).findIndex((l) => /^\s*--extra-index-url\b/.test(l));
+    byFile.set(file.path, {
+      indexUrl: options.indexUrl,
+      extraIndexUrls: options.extraIndexUrls,
+      noIndex: options.noIndex,
+      extraIndexUrlLine: index === -1 ? null : index + 1,
+    });
+  }
+  return byFile;
+}
+
+/** Runs the upstream stage: resolves the index, builds the clients, runs the checks, closes the clients. */
+async function upstreamStage(
+  req: AuditRequest,
+  inventory: Inventory,
+  advisoryFindings: Finding[],
+  popularNames: string[] | null,
+): Promise<{ findings: Finding[]; skipped: AuditResult["skipped"]; warnings: string[] }> {
+  const warnings: string[] = [];
+  // Loaded only when the stage runs: undici and the checks are not needed by `--no-upstream`.
+  const [
+    { runUpstreamChecks },
+    { resolveIndexUrl, indexKey },
+    { createHttpClient },
+    { createIndexClient },
+    { readPipIndexConfig },
+  ] = await Promise.all([
+    import("./upstream.js"),
+    import("./index-url.js"),
+    import("../upstream/http.js"),
+    import("../upstream/client.js"),
+    import("../upstream/pip-config.js"),
+  ]);
+  const byFile = requirementsOptions(inventory);
+  const index = resolveIndexUrl({
+    flag: req.upstream.indexUrl,
+    configured: req.config.index.url,
+    requirementsFiles: [...byFile].map(([file, o]) => ({ file, indexUrl: o.indexUrl })),
+    pip: () => {
+      const pip = readPipIndexConfig();
+      for (const e of pip.errors) warnings.push(`${e.file}${e.line ? `:${e.line}` : ""}: ${e.message}`);
+      return pip;
+    },
+  });
+  const offline = req.upstream.mode === "offline";
+  const http = createHttpClient({
+    offline,
+    concurrency: req.config.index.concurrency ?? DEFAULT_INDEX_CONCURRENCY,
+    ...(req.upstream.cacheDir !== undefined ? { cacheDir: req.upstream.cacheDir } : {}),
+    ...(req.config.index.timeoutMs !== undefined ? { timeoutMs: req.config.index.timeoutMs } : {}),
+    ...(req.config.index.retries !== undefined ? { retries: req.config.index.retries } : {}),
+  });
+  try {
+    const client = createIndexClient({ indexUrl: index.url, http });
+    const others = new Map<string, ReturnType<typeof createIndexClient>>([[indexKey(index.url), client]]);
+    const clientFor = (url: string) => {
+      const key = indexKey(url);
+      let other = others.get(key);
+      if (!other) {
+        other = createIndexClient({ indexUrl: url, http });
+        others.set(key, other);
+      }
+      return other;
+    };
+    const publicClient = clientFor(req.config.index.publicUrl ?? DEFAULT_PUBLIC_INDEX_URL);
+    const popular =
+      popularNames && popularNames.length > 0
+        ? (await import("../checks/typosquat.js")).buildPopularIndex(popularNames)
+        : null;
+    const outcome = await runUpstreamChecks(inventory.dependencies, {
+      client,
+      clientFor,
+      publicClient,
+      config: req.config,
+      now: req.now,
+      popular,
+      requirementsOptionsByFile: byFile,
+      offline,
+      advisoryFindings,
+      ...(req.upstream.onProgress ? { onProgress: req.upstream.onProgress } : {}),
+    });
+    if (outcome.unreachable !== null) {
+      warnings.push(`upstream checks skipped: ${outcome.unreachable}`);
+    }
+    return { findings: outcome.findings, skipped: outcome.skipped, warnings };
+  } finally {
+    await http.close();
+  }
+}
+
+/** Runs the whole audit. Rejects with AdvisoryStoreError only for a database that exists but cannot be used. */
+export async function runAudit(req: AuditRequest): Promise<AuditRun> {
   const inventory = collectInventory({ paths: req.paths, envDirs: req.envDirs });
   const deps = inventory.dependencies;
   const findings: Finding[] = [...checkPins(deps)];
   const skipped: AuditResult["skipped"] = [];
   const warnings: string[] = [];
   let database: AuditResult["database"] = { path: null, lastUpdate: null, stale: false };
+  const upstreamOn =
+    req.upstream.mode !== "off" && UPSTREAM_CHECKS.some((c) => req.config.checks[c] !== false);
+  let popularNames: string[] | null = null;
 
   const store = openAdvisoryStore(req.dbPath);
   if (!store) {
@@ -53,9 +177,17 @@ export function runAudit(req: AuditRequest): AuditRun {
       }
       const names = [...new Set(deps.map((d) => d.name))];
       findings.push(...checkAdvisories(deps, store.advisoriesFor(names)));
+      if (upstreamOn && req.config.checks.typosquat !== false) popularNames = store.popularNames();
     } finally {
       store.close();
     }
+  }
+
+  if (upstreamOn && deps.length > 0) {
+    const upstream = await upstreamStage(req, inventory, [...findings], popularNames);
+    findings.push(...upstream.findings);
+    skipped.push(...upstream.skipped);
+    warnings.push(...upstream.warnings);
   }
 
   const outcome = applyPolicy(findings, req.config, { now: req.now, cliIgnores: req.cliIgnores });

@@ -1,4 +1,4 @@
-// `pycustoms audit`: inventory, pins and advisories in one list of findings, with the exit code CI needs.
+// `pycustoms audit`: inventory, pins, advisories and what the index says, in one list of findings, with the exit code CI needs.
 import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type Command, Option } from "commander";
@@ -20,6 +20,28 @@ interface AuditOptions {
   config?: string;
   ignore?: string[];
   failOn?: string;
+  indexUrl?: string;
+  offline?: boolean;
+  upstream: boolean;
+}
+
+/** "fetching project data: N/M" on stderr, rewritten in place, only when stderr is a terminal. */
+function fetchProgress(): { update(done: number, total: number): void; done(): void } {
+  if (!process.stderr.isTTY) return { update() {}, done() {} };
+  let last = 0;
+  let shown = false;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - last < 80 && done < total) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`\r\u001b[2Kasking the index: ${done}/${total} projects`);
+    },
+    done() {
+      if (shown) process.stderr.write("\r\u001b[2K");
+    },
+  };
 }
 
 /** Where to look for pycustoms.toml: the first path's folder, else the current directory. */
@@ -37,7 +59,7 @@ export function registerAudit(program: Command): void {
   program
     .command("audit")
     .description(
-      "Audit dependencies: pins and hashes, known vulnerabilities and known-malicious packages, under one policy",
+      "Audit dependencies: pins and hashes, known vulnerabilities and known-malicious packages, and what the package index says (status, yanks, release age, typosquats, hashes, provenance, sizes, dependency confusion, owners), under one policy",
     )
     .argument("[paths...]", "files or directories (searched recursively); default: .")
     .option("--env <dir...>", "also audit an installed environment (a virtualenv or site-packages folder)")
@@ -53,6 +75,18 @@ export function registerAudit(program: Command): void {
       "policy file (default: pycustoms.toml or [tool.pycustoms] in pyproject.toml, searched upwards)",
     )
     .option("--ignore <id...>", "ignore an advisory id or alias, or a check id, for this run")
+    .option(
+      "--index-url <url>",
+      "package index the upstream checks ask (default: [index] url, else the requirement file's --index-url, else pip's configuration, else PyPI); credentials are never printed",
+    )
+    .option(
+      "--offline",
+      "no network: answer the upstream checks from the HTTP cache only, and list the checks that could not run",
+    )
+    .option(
+      "--no-upstream",
+      "skip the upstream checks entirely (as if switched off in [checks]): pins and advisories only",
+    )
     .addOption(
       new Option("--fail-on <severity>", "fail on findings at or above this severity").choices([
         ...SEVERITIES,
@@ -60,7 +94,8 @@ export function registerAudit(program: Command): void {
     )
     .addHelpText(
       "after",
-      "\nExit codes: 0 nothing at or above the threshold, 1 findings that fail the policy, 2 usage or input error.",
+      "\nAn index that cannot be reached does not change the exit code: its checks are listed as skipped, with the reason." +
+        "\nExit codes: 0 nothing at or above the threshold, 1 findings that fail the policy, 2 usage or input error.",
     )
     .action(async (paths: string[], opts: AuditOptions) => {
       const loaded = loadConfig(configStart(paths), opts.config);
@@ -69,14 +104,19 @@ export function registerAudit(program: Command): void {
           `invalid configuration:\n${loaded.errors.map((e) => `  ${formatError(e)}`).join("\n")}`,
         );
       }
+      if (opts.indexUrl !== undefined && !/^https?:\/\/[^/]/i.test(opts.indexUrl.trim())) {
+        const { redactUrl } = await import("../upstream/errors.js");
+        throw new UsageError(`--index-url must be an http(s) URL (got ${redactUrl(opts.indexUrl)})`);
+      }
       const config = { ...loaded.config };
       if (opts.failOn) config.failOn = opts.failOn as Severity;
       const envDirs = opts.env ?? [];
       // The pipeline (parsers, store, matching) loads after argument parsing, so --help stays instant.
       const { runAudit: runPipeline } = await import("../audit/run.js");
-      let run: ReturnType<typeof runAudit>;
+      let run: Awaited<ReturnType<typeof runAudit>>;
+      const progress = fetchProgress();
       try {
-        run = runPipeline({
+        run = await runPipeline({
           paths: paths.length || envDirs.length ? paths : ["."],
           envDirs,
           config,
@@ -84,9 +124,16 @@ export function registerAudit(program: Command): void {
           cliIgnores: opts.ignore ?? [],
           now: new Date(),
           toolVersion: toolVersion(),
+          upstream: {
+            mode: !opts.upstream ? "off" : opts.offline ? "offline" : "online",
+            ...(opts.indexUrl !== undefined ? { indexUrl: opts.indexUrl } : {}),
+            onProgress: (done, total) => progress.update(done, total),
+          },
         });
       } catch (e) {
         storeErrorToUsage(e);
+      } finally {
+        progress.done();
       }
       const { result, inventory } = run;
       if (inventory.files.length === 0 && inventory.errors.length === 0) {

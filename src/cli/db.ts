@@ -1,5 +1,6 @@
 // `pycustoms db update|status`: the local advisory database the audit matches against.
 import { type Command, Option } from "commander";
+import { DEFAULT_TOP_PACKAGES_URL } from "../advisories/popular.js";
 import {
   AdvisoryStoreError,
   DEFAULT_ADVISORY_SOURCE,
@@ -52,11 +53,11 @@ export function registerDb(program: Command): void {
   const db = program.command("db").description("Manage the local advisory database (OSV records for PyPI)");
   db.command("update")
     .description(
-      `Import OSV advisories for PyPI (default source: ${DEFAULT_ADVISORY_SOURCE}). Incremental, atomic, safe to run concurrently.`,
+      `Import OSV advisories for PyPI and the popular-projects list the typosquat check compares names with (default sources: ${DEFAULT_ADVISORY_SOURCE} and ${DEFAULT_TOP_PACKAGES_URL}). Incremental, atomic, safe to run concurrently.`,
     )
     .option(
       "--from <source...>",
-      "URLs, zips, tarballs, folders or files of OSV JSON/YAML (PyPA advisory-database and OSSF malicious-packages layouts included)",
+      "URLs, zips, tarballs, folders or files of OSV JSON/YAML (PyPA advisory-database and OSSF malicious-packages layouts included); a top-pypi-packages JSON or CSV file is recognised by its content and replaces the popular-projects list",
     )
     .option("--db <path>", "database file (default: $PYCUSTOMS_DB, else the user cache folder)")
     .addOption(
@@ -64,7 +65,7 @@ export function registerDb(program: Command): void {
     )
     .action(async (opts: { from?: string[]; db?: string; format: string }) => {
       const dbPath = resolveDbPath(opts.db);
-      const sources = opts.from?.length ? opts.from : [DEFAULT_ADVISORY_SOURCE];
+      const sources = opts.from?.length ? opts.from : [DEFAULT_ADVISORY_SOURCE, DEFAULT_TOP_PACKAGES_URL];
       const controller = new AbortController();
       const onSigint = () => controller.abort(new UsageError("interrupted: the database was left as it was"));
       process.once("SIGINT", onSigint);
@@ -91,7 +92,9 @@ export function registerDb(program: Command): void {
             ? st.red(`${s.source}: failed: ${s.error ?? "unknown error"}`)
             : s.status === "not-modified"
               ? `${s.source}: not modified since the last update`
-              : `${s.source}: ${s.records} records: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.withdrawn} withdrawn, ${s.skipped} skipped${s.invalid ? st.yellow(` (${s.invalid} invalid)`) : ""}`,
+              : s.popular
+                ? `${s.source}: popular-projects list of ${s.popular.count} projects${s.popular.lastUpdate ? ` (as of ${s.popular.lastUpdate})` : ""}`
+                : `${s.source}: ${s.records} records: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.withdrawn} withdrawn, ${s.skipped} skipped${s.invalid ? st.yellow(` (${s.invalid} invalid)`) : ""}`,
         );
         for (const w of report.warnings.slice(0, 20)) {
           lines.push(st.yellow(`warning: ${w.file}${w.record ? ` (${w.record})` : ""}: ${w.message}`));
@@ -131,6 +134,9 @@ export function registerDb(program: Command): void {
           `database: ${s.path} (${(s.sizeBytes / 1e6).toFixed(1)} MB, schema ${s.schemaVersion})`,
           `last update: ${s.lastUpdate ?? "never"} (${age(s.lastUpdate)})`,
           `advisories: ${s.counts.vulnerability} vulnerabilities, ${s.counts.malicious} malicious packages, ${s.counts.withdrawn} withdrawn; ${s.counts.packages} packages`,
+          s.popular
+            ? `popular projects: ${s.popular.count}${s.popular.listDate ? ` (list of ${s.popular.listDate})` : ""}, imported ${s.popular.imported} (${age(s.popular.imported)})`
+            : "popular projects: none (the typosquat check needs them: run `pycustoms db update`)",
           "sources:",
           ...s.sources.map(
             (src) =>

@@ -12,6 +12,9 @@ import { readTextFile } from "../inventory/read.js";
 import { isTomlTable, parseTomlWithLayout, type TomlLayoutEntry } from "../inventory/toml-lines.js";
 import type { InputError } from "../inventory/types.js";
 import { isValidName, normalizeName } from "../standards/names.js";
+import { redactUrl } from "../upstream/errors.js";
+
+const DAY_MS = 86_400_000;
 
 /**
  * Every check that can be switched on or off in `[checks]`, with the line the starter config shows.
@@ -25,6 +28,20 @@ export const KNOWN_CHECKS = [
   { id: "mixed-hashes", description: "a requirements file where only some lines carry hashes" },
   { id: "lock-unhashed", description: "lock-file entries without artifact hashes" },
   { id: "mutable-reference", description: "VCS or URL dependencies on a branch or other moving reference" },
+  { id: "project-status", description: "projects the index marks quarantined, archived or deprecated" },
+  { id: "yanked", description: "pinned releases their maintainers yanked" },
+  { id: "release-age", description: "releases younger than min-release-age (cooldown)" },
+  { id: "unmaintained", description: "projects with no release for max-inactivity" },
+  { id: "typosquat", description: "names one typo away from a popular project" },
+  { id: "hash-mismatch", description: "locked hashes that match no file the index serves" },
+  { id: "hash-uncovered", description: "files of a pinned release that the locked hashes do not cover" },
+  { id: "provenance", description: "PEP 740 attestations that fail, and releases that lost them" },
+  { id: "size-anomaly", description: "artifacts far larger than the previous release's (max-size-ratio)" },
+  {
+    id: "dependency-confusion",
+    description: "--extra-index-url, and internal names taken on the public index",
+  },
+  { id: "ownership", description: "projects with a single owner and no organisation" },
 ] as const satisfies readonly { id: FindingKind; description: string }[];
 
 export type CheckId = (typeof KNOWN_CHECKS)[number]["id"];
@@ -51,10 +68,60 @@ export interface ServeConfig {
   upstream: string[];
   /** Where the server keeps its data; null lets the server choose. */
   dataDir: string | null;
+  /** `open`: serve what the policy clears; `allowlist`: serve only approved projects or versions. */
+  mode: ServeMode;
 }
 
-/** The values allowed in the reserved `[index]` section: scalars or arrays of scalars, nothing nested. */
-export type IndexValue = string | number | boolean | (string | number | boolean)[];
+export const SERVE_MODES = ["open", "allowlist"] as const;
+export type ServeMode = (typeof SERVE_MODES)[number];
+
+/** The checks of the upstream stage (they need the index, or the popular list for typosquat). */
+export const UPSTREAM_CHECKS = [
+  "project-status",
+  "yanked",
+  "release-age",
+  "unmaintained",
+  "typosquat",
+  "hash-mismatch",
+  "hash-uncovered",
+  "provenance",
+  "size-anomaly",
+  "dependency-confusion",
+  "ownership",
+] as const satisfies readonly CheckId[];
+
+/** `[index]`: which package index the upstream checks ask, and how. Only the keys written are present. */
+export interface IndexConfig {
+  /** The simple index, e.g. `https://pypi.org/simple/`; may carry `user:pass@` (never printed). */
+  url?: string;
+  /** The public index internal names must not exist on (dependency confusion); default pypi.org. */
+  publicUrl?: string;
+  /** Requests in flight at once. */
+  concurrency?: number;
+  /** `timeout` as written, and in milliseconds. */
+  timeout?: string;
+  timeoutMs?: number;
+  /** Extra attempts after a 429, a 5xx or a connection error. */
+  retries?: number;
+}
+
+/** Options of the upstream checks (top-level keys of the configuration). */
+export interface UpstreamPolicy {
+  /** `min-release-age` as written, and in days (fractions allowed: "12h" is 0.5). */
+  minReleaseAge: string;
+  minReleaseAgeDays: number;
+  /** Normalised name -> cooldown in days; 0 exempts the package. */
+  releaseAgeExceptions: Record<string, number>;
+  /** `max-inactivity` as written, and in days. */
+  maxInactivity: string;
+  maxInactivityDays: number;
+  maxSizeRatio: number;
+  /** Normalised names and name prefixes of private packages (dependency confusion; never typosquats). */
+  internalNames: string[];
+  internalPrefixes: string[];
+  /** Normalised names the typosquat check never flags. */
+  typosquatAllow: string[];
+}
 
 export interface Config {
   /** Findings at or above this severity fail the run (malicious findings always fail). */
@@ -67,8 +134,8 @@ export interface Config {
   checks: Record<CheckId, boolean>;
   ignore: IgnoreRule[];
   serve: ServeConfig;
-  /** Reserved for the package-index settings of later versions; validated for shape only. */
-  index: Record<string, IndexValue>;
+  index: IndexConfig;
+  upstream: UpstreamPolicy;
 }
 
 const UNITS_MS: Record<string, number> = {
@@ -77,11 +144,12 @@ const UNITS_MS: Record<string, number> = {
   h: 3_600_000,
   d: 86_400_000,
   w: 7 * 86_400_000,
+  y: 365 * 86_400_000,
 };
 
-/** Parses `30m`, `12h`, `7d`, `2w` (also `45s`) to milliseconds; null when the text is not a duration. */
+/** Parses `30m`, `12h`, `7d`, `2w`, `3y` (also `45s`; a year is 365 days) to milliseconds; null when not a duration. */
 export function parseDuration(text: string): number | null {
-  const m = /^\s*(\d+)\s*([smhdw])\s*$/.exec(text);
+  const m = /^\s*(\d+)\s*([smhdwy])\s*$/.exec(text);
   if (!m) return null;
   const n = Number(m[1]);
   const unit = UNITS_MS[m[2]!]!;
@@ -94,9 +162,32 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   maxDbAgeMs: 7 * 86_400_000,
   checks: Object.fromEntries(CHECK_IDS.map((id) => [id, true])) as Record<CheckId, boolean>,
   ignore: [],
-  serve: { host: "127.0.0.1", port: 3141, upstream: ["https://pypi.org/simple/"], dataDir: null },
+  serve: {
+    host: "127.0.0.1",
+    port: 3141,
+    upstream: ["https://pypi.org/simple/"],
+    dataDir: null,
+    mode: "open" as ServeMode,
+  },
   index: {},
+  upstream: {
+    minReleaseAge: "7d",
+    minReleaseAgeDays: 7,
+    releaseAgeExceptions: {},
+    maxInactivity: "3y",
+    maxInactivityDays: 3 * 365,
+    maxSizeRatio: 3,
+    internalNames: [],
+    internalPrefixes: [],
+    typosquatAllow: [],
+  },
 });
+
+/** The public index dependency confusion is judged against when `[index] public-url` is not set. */
+export const DEFAULT_PUBLIC_INDEX_URL = "https://pypi.org/simple/";
+
+/** Requests in flight at once when `[index] concurrency` is not set (see bench/RESULTS.md for why). */
+export const DEFAULT_INDEX_CONCURRENCY = 64;
 
 function freshDefaults(): Config {
   return {
@@ -105,6 +196,13 @@ function freshDefaults(): Config {
     ignore: [],
     serve: { ...DEFAULT_CONFIG.serve, upstream: [...DEFAULT_CONFIG.serve.upstream] },
     index: {},
+    upstream: {
+      ...DEFAULT_CONFIG.upstream,
+      releaseAgeExceptions: {},
+      internalNames: [],
+      internalPrefixes: [],
+      typosquatAllow: [],
+    },
   };
 }
 
@@ -189,9 +287,19 @@ export function parseConfigText(text: string, file: string, inPyproject: boolean
   return { config, file, errors: v.errors };
 }
 
-const TOP_KEYS = ["fail-on", "max-db-age", "checks", "ignore", "serve", "index"];
+const UPSTREAM_KEYS = [
+  "min-release-age",
+  "release-age-exceptions",
+  "max-inactivity",
+  "max-size-ratio",
+  "internal-names",
+  "internal-prefixes",
+  "typosquat-allow",
+];
+const TOP_KEYS = ["fail-on", "max-db-age", "checks", "ignore", "serve", "index", ...UPSTREAM_KEYS];
+const INDEX_KEYS = ["url", "public-url", "concurrency", "timeout", "retries"];
 const IGNORE_KEYS = ["id", "reason", "until", "package"];
-const SERVE_KEYS = ["host", "port", "upstream", "data-dir"];
+const SERVE_KEYS = ["host", "port", "upstream", "data-dir", "mode"];
 
 class Validator {
   readonly errors: InputError[] = [];
@@ -245,6 +353,103 @@ class Validator {
     if (t.ignore !== undefined) this.validateIgnores(t.ignore, config);
     if (t.serve !== undefined) this.validateServe(t.serve, config);
     if (t.index !== undefined) this.validateIndex(t.index, config);
+    this.validateUpstream(t, config);
+  }
+
+  /** A duration key: sets nothing and reports when invalid. */
+  private duration(key: string, value: unknown, line: number | null, where = ""): number | null {
+    const ms = typeof value === "string" ? parseDuration(value) : null;
+    if (ms === null) {
+      this.error(
+        line,
+        `${where}\`${key}\` must be a duration such as "12h", "7d", "2w" or "3y" (got ${show(value)})`,
+      );
+    }
+    return ms;
+  }
+
+  /** A list of package names (normalised), or null after reporting the bad entry. */
+  private names(key: string, value: unknown, prefixes = false): string[] | null {
+    const line = this.findKey(null, key);
+    const ok = (x: unknown): x is string =>
+      typeof x === "string" &&
+      (isValidName(x.trim()) || (prefixes && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(x.trim())));
+    if (!Array.isArray(value) || !value.every(ok)) {
+      const bad = Array.isArray(value) ? value.find((x) => !ok(x)) : value;
+      this.error(
+        line,
+        `\`${key}\` must be an array of package ${prefixes ? "name prefixes" : "names"} (got ${show(bad)})`,
+      );
+      return null;
+    }
+    return [...new Set(value.map((n) => normalizeName(n.trim())))];
+  }
+
+  private validateUpstream(t: Record<string, unknown>, config: Config): void {
+    const u = config.upstream;
+    const minAge = t["min-release-age"];
+    if (minAge !== undefined) {
+      const ms = this.duration("min-release-age", minAge, this.findKey(null, "min-release-age"));
+      if (ms !== null) {
+        u.minReleaseAge = (minAge as string).trim();
+        u.minReleaseAgeDays = ms / DAY_MS;
+      }
+    }
+    const exceptions = t["release-age-exceptions"];
+    if (exceptions !== undefined) this.validateReleaseAgeExceptions(exceptions, config);
+    const inactivity = t["max-inactivity"];
+    if (inactivity !== undefined) {
+      const ms = this.duration("max-inactivity", inactivity, this.findKey(null, "max-inactivity"));
+      if (ms !== null) {
+        u.maxInactivity = (inactivity as string).trim();
+        u.maxInactivityDays = ms / DAY_MS;
+      }
+    }
+    const ratio = t["max-size-ratio"];
+    if (ratio !== undefined) {
+      if (typeof ratio === "number" && Number.isFinite(ratio) && ratio > 1) u.maxSizeRatio = ratio;
+      else
+        this.error(
+          this.findKey(null, "max-size-ratio"),
+          `\`max-size-ratio\` must be a number greater than 1, such as 3.0 (got ${show(ratio)})`,
+        );
+    }
+    const lists: [string, keyof UpstreamPolicy, boolean][] = [
+      ["internal-names", "internalNames", false],
+      ["internal-prefixes", "internalPrefixes", true],
+      ["typosquat-allow", "typosquatAllow", false],
+    ];
+    for (const [key, field, prefixes] of lists) {
+      if (t[key] === undefined) continue;
+      const list = this.names(key, t[key], prefixes);
+      if (list !== null) (u[field] as string[]) = list;
+    }
+  }
+
+  /** `["pkg", ...]` exempts packages; `{ pkg = "1d" }` gives them their own cooldown. */
+  private validateReleaseAgeExceptions(value: unknown, config: Config): void {
+    const key = "release-age-exceptions";
+    if (Array.isArray(value)) {
+      const list = this.names(key, value);
+      if (list !== null) for (const n of list) config.upstream.releaseAgeExceptions[n] = 0;
+      return;
+    }
+    if (!isTomlTable(value)) {
+      this.error(
+        this.findKey(null, key),
+        `\`${key}\` must be an array of package names, or a table of package name = duration (got ${show(value)})`,
+      );
+      return;
+    }
+    for (const [name, duration] of Object.entries(value)) {
+      const line = this.findKey(key, name) ?? this.findKey(null, key);
+      if (!isValidName(name.trim())) {
+        this.error(line, `[${key}]: \`${name}\` is not a package name`);
+        continue;
+      }
+      const ms = this.duration(name, duration, line, `[${key}]: `);
+      if (ms !== null) config.upstream.releaseAgeExceptions[normalizeName(name.trim())] = ms / DAY_MS;
+    }
   }
 
   private validateChecks(checks: unknown, config: Config): void {
@@ -355,6 +560,11 @@ class Validator {
           if (typeof value === "string" && value.trim() !== "") config.serve.dataDir = value;
           else this.error(line, `[serve]: \`data-dir\` must be a non-empty path (got ${show(value)})`);
           break;
+        case "mode":
+          if (typeof value === "string" && (SERVE_MODES as readonly string[]).includes(value))
+            config.serve.mode = value as ServeMode;
+          else this.error(line, `[serve]: \`mode\` must be "open" or "allowlist" (got ${show(value)})`);
+          break;
         default:
           this.error(line, `[serve]: unknown key \`${key}\`${suggest(key, SERVE_KEYS)}`);
       }
@@ -366,16 +576,46 @@ class Validator {
       this.error(this.findKey(null, "index"), "`index` must be a table ([index])");
       return;
     }
-    const scalar = (x: unknown): x is string | number | boolean =>
-      typeof x === "string" || typeof x === "number" || typeof x === "boolean";
     for (const [key, value] of Object.entries(index)) {
-      if (scalar(value) || (Array.isArray(value) && value.every(scalar))) {
-        config.index[key] = value as IndexValue;
-      } else {
-        this.error(
-          this.findKey("index", key),
-          `[index]: \`${key}\` must be a string, number, boolean or an array of them`,
-        );
+      const line = this.findKey("index", key);
+      switch (key) {
+        case "url":
+        case "public-url":
+          // The value may carry credentials: messages show it redacted.
+          if (isHttpUrl(value)) {
+            if (key === "url") config.index.url = (value as string).trim();
+            else config.index.publicUrl = (value as string).trim();
+          } else {
+            this.error(
+              line,
+              `[index]: \`${key}\` must be an http(s) URL (got ${typeof value === "string" ? show(redactUrl(value)) : show(value)})`,
+            );
+          }
+          break;
+        case "concurrency":
+          if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 256)
+            config.index.concurrency = value;
+          else
+            this.error(
+              line,
+              `[index]: \`concurrency\` must be an integer from 1 to 256 (got ${show(value)})`,
+            );
+          break;
+        case "retries":
+          if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 10)
+            config.index.retries = value;
+          else this.error(line, `[index]: \`retries\` must be an integer from 0 to 10 (got ${show(value)})`);
+          break;
+        case "timeout": {
+          const ms = this.duration("timeout", value, line, "[index]: ");
+          if (ms !== null && ms > 0) {
+            config.index.timeout = (value as string).trim();
+            config.index.timeoutMs = ms;
+          }
+          break;
+        }
+        default:
+          this.error(line, `[index]: unknown key \`${key}\`${suggest(key, INDEX_KEYS)}`);
       }
     }
   }

@@ -59,7 +59,7 @@ test("db status reports the imported counts", () => {
 });
 
 test("the example fails the policy with merged advisory ids located at the manifest line", () => {
-  const r = runCli(["audit", "--db", db, "--format", "json", example]);
+  const r = runCli(["audit", "--no-upstream", "--db", db, "--format", "json", example]);
   assert.equal(r.code, 1, r.stderr);
   const doc = JSON.parse(r.stdout) as AuditJson;
   assert.equal(doc.schema, "pycustoms.audit/1");
@@ -77,7 +77,7 @@ test("the example fails the policy with merged advisory ids located at the manif
 
 test("a known-malicious package is critical and fails even with fail-on critical", () => {
   const dir = project("malicious", { "requirements.txt": "reqeosts==1.0.0\n" });
-  const r = runCli(["audit", "--db", db, "--format", "json", "--fail-on", "critical", dir]);
+  const r = runCli(["audit", "--no-upstream", "--db", db, "--format", "json", "--fail-on", "critical", dir]);
   assert.equal(r.code, 1, r.stdout);
   const doc = JSON.parse(r.stdout) as AuditJson;
   const mal = doc.findings.find((f) => f.kind === "malicious");
@@ -90,7 +90,7 @@ test("clean pinned, hashed dependencies exit 0", () => {
   const dir = project("clean", {
     "requirements.txt": `requests==2.32.3 --hash=sha256:${"ab".repeat(32)}\n`,
   });
-  const r = runCli(["audit", "--db", db, dir]);
+  const r = runCli(["audit", "--no-upstream", "--db", db, dir]);
   assert.equal(r.code, 0, r.stdout);
   assert.match(r.stdout, /No findings/);
 });
@@ -113,7 +113,7 @@ id = "PYSEC-0000-0"
 reason = "left over"
 `,
   });
-  const r = runCli(["audit", "--db", db, "--format", "json", dir]);
+  const r = runCli(["audit", "--no-upstream", "--db", db, "--format", "json", dir]);
   assert.equal(r.code, 1, r.stderr);
   const doc = JSON.parse(r.stdout) as AuditJson & { findings: { evidence?: { expiredIgnore?: unknown } }[] };
   assert.equal(doc.ignored.length, 1);
@@ -122,7 +122,17 @@ reason = "left over"
     doc.stale_ignores.map((s) => s.id),
     ["PYSEC-0000-0"],
   );
-  const cli = runCli(["audit", "--db", db, "--format", "json", "--ignore", "GHSA-j8r2-6x86-q33q", dir]);
+  const cli = runCli([
+    "audit",
+    "--no-upstream",
+    "--db",
+    db,
+    "--format",
+    "json",
+    "--ignore",
+    "GHSA-j8r2-6x86-q33q",
+    dir,
+  ]);
   const cliDoc = JSON.parse(cli.stdout) as AuditJson;
   assert.ok(!cliDoc.findings.some((f) => f.id === "GHSA-j8r2-6x86-q33q"));
 });
@@ -132,7 +142,7 @@ test("an invalid policy file is a usage error naming the key", () => {
     "requirements.txt": "requests==2.32.3\n",
     "pycustoms.toml": 'fail_on = "high"\n[[ignore]]\nid = "X"\n',
   });
-  const r = runCli(["audit", "--db", db, dir]);
+  const r = runCli(["audit", "--no-upstream", "--db", db, dir]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /fail_on/);
   assert.match(r.stderr, /reason/);
@@ -140,7 +150,7 @@ test("an invalid policy file is a usage error naming the key", () => {
 });
 
 test("without a database the audit says so, skips the advisory checks, and still checks pins", () => {
-  const r = runCli(["audit", "--db", join(tmp, "none.sqlite"), "--format", "json", example]);
+  const r = runCli(["audit", "--no-upstream", "--db", join(tmp, "none.sqlite"), "--format", "json", example]);
   assert.equal(r.code, 1);
   const doc = JSON.parse(r.stdout) as AuditJson;
   assert.deepEqual(
@@ -155,14 +165,14 @@ test("without a database the audit says so, skips the advisory checks, and still
 test("a corrupt database is exit 2 with a one-line message", () => {
   const bad = join(tmp, "corrupt.sqlite");
   writeFileSync(bad, "this is not a database, just text that is long enough to have a header".repeat(20));
-  const r = runCli(["audit", "--db", bad, example]);
+  const r = runCli(["audit", "--no-upstream", "--db", bad, example]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /not a SQLite database or is corrupt/);
   assertNoStackTrace(r);
 });
 
 test("SARIF, markdown and CycloneDX outputs are produced for the same run", () => {
-  const sarif = runCli(["audit", "--db", db, "--format", "sarif", example]);
+  const sarif = runCli(["audit", "--no-upstream", "--db", db, "--format", "sarif", example]);
   assert.equal(sarif.code, 1);
   const log = JSON.parse(sarif.stdout) as {
     version: string;
@@ -171,9 +181,9 @@ test("SARIF, markdown and CycloneDX outputs are produced for the same run", () =
   assert.equal(log.version, "2.1.0");
   assert.ok(log.runs[0]!.results.length > 10);
   assert.ok(log.runs[0]!.results.every((r) => r.locations[0]!.physicalLocation.region.startLine >= 1));
-  const md = runCli(["audit", "--db", db, "--format", "markdown", example]);
+  const md = runCli(["audit", "--no-upstream", "--db", db, "--format", "markdown", example]);
   assert.match(md.stdout, /GHSA-x84v-xcm2-53pg/);
-  const cdx = runCli(["audit", "--db", db, "--format", "cyclonedx", example]);
+  const cdx = runCli(["audit", "--no-upstream", "--db", db, "--format", "cyclonedx", example]);
   const bom = JSON.parse(cdx.stdout) as { vulnerabilities: { id: string }[] };
   assert.ok(bom.vulnerabilities.some((v) => v.id === "GHSA-x84v-xcm2-53pg"));
 });
@@ -182,6 +192,6 @@ test("init writes a starter config that the audit accepts, and refuses to overwr
   const dir = project("init", { "requirements.txt": `requests==2.32.3 --hash=sha256:${"ab".repeat(32)}\n` });
   assert.equal(runCli(["init", dir]).code, 0);
   assert.equal(runCli(["init", dir]).code, 2);
-  const r = runCli(["audit", "--db", db, dir]);
+  const r = runCli(["audit", "--no-upstream", "--db", db, dir]);
   assert.equal(r.code, 0, r.stderr);
 });

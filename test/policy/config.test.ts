@@ -43,8 +43,7 @@ describe("parseDuration", () => {
     assert.equal(parseDuration("2w"), 14 * 86_400_000);
   });
   test("rejects text that is not a single number and unit", () => {
-    for (const bad of ["", "7", "d", "7 days", "1.5d", "-1d", "7y"])
-      assert.equal(parseDuration(bad), null, bad);
+    for (const bad of ["", "7", "d", "7 days", "1.5d", "-1d"]) assert.equal(parseDuration(bad), null, bad);
   });
 });
 
@@ -188,6 +187,7 @@ url = "https://pypi.org/simple/"
       port: 8080,
       upstream: ["https://pypi.org/simple/"],
       dataDir: "/var/lib/pycustoms",
+      mode: "open",
     });
     assert.deepEqual(c.index, { url: "https://pypi.org/simple/" });
   });
@@ -246,7 +246,7 @@ url = "https://pypi.org/simple/"
       "12: [serve]: `port` must be an integer from 0 to 65535 (got 70000)",
       "13: [serve]: `upstream` must be an http(s) URL or a non-empty array of them (got [])",
       "14: [serve]: unknown key `hots` (did you mean `host`?)",
-      "16: [index]: `nested` must be a string, number, boolean or an array of them",
+      "16: [index]: unknown key `nested`",
     ]);
     assert.equal(r.config.failOn, "high");
     assert.equal(r.config.maxDbAge, "7d");

@@ -1,0 +1,122 @@
+// Bench section: an online audit of a 300-package uv.lock against a test upstream with 50 ms of latency per
+// request, cold (empty HTTP cache) and warm (every page revalidated with a 304), beside the offline audit.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cliPath, repoRoot, sharedData } from "../test/paths.js";
+import { topNames } from "./generate.js";
+
+const serveScript = join(repoRoot, "dist", "bench", "upstream-serve.js");
+
+function startServer(lock: string, count: number, latencyMs: number, namesFile: string) {
+  const child = spawn(process.execPath, [serveScript, lock, String(count), String(latencyMs), namesFile], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise<{ url: string; child: ChildProcess }>((resolve, reject) => {
+    let out = "";
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line) resolve({ url: line.trim(), child });
+    });
+    child.on("exit", (code) => reject(new Error(`the bench upstream exited with ${code}`)));
+  });
+}
+
+interface Timing {
+  label: string;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  exitCode: number | null;
+}
+
+/** Runs the CLI `runs` times, preparing each run (a fresh cache dir, say) outside the timed part. */
+function time(
+  label: string,
+  runs: number,
+  prepare: (i: number) => { args: string[]; env: NodeJS.ProcessEnv },
+): Timing {
+  const times: number[] = [];
+  let exitCode: number | null = null;
+  for (let i = 0; i < runs; i++) {
+    const { args, env } = prepare(i);
+    const start = performance.now();
+    const r = spawnSync(process.execPath, [cliPath, ...args], {
+      env,
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    times.push(performance.now() - start);
+    exitCode = r.status;
+    if (r.status === 2) throw new Error(`${label}: exit 2: ${r.stderr.slice(0, 500)}`);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    label,
+    medianMs: times[Math.floor(times.length / 2)]!,
+    minMs: times[0]!,
+    maxMs: times[times.length - 1]!,
+    exitCode,
+  };
+}
+
+export async function auditOnlineReport(
+  work: string = join(repoRoot, ".bench-tmp"),
+  runs = 5,
+): Promise<string> {
+  const count = 300;
+  const latencyMs = 50;
+  const dir = join(work, "audit-online");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "project"), { recursive: true });
+  const namesFile = join(dir, "names.json");
+  writeFileSync(namesFile, JSON.stringify(topNames(sharedData, count)));
+  const lock = join(dir, "project", "uv.lock");
+  const { url, child } = await startServer(lock, count, latencyMs, namesFile);
+  try {
+    const db = join(dir, "none.sqlite");
+    const base = (cache: string, extra: string[] = []) => ({
+      args: [
+        "audit",
+        "--db",
+        db,
+        "--format",
+        "json",
+        "--index-url",
+        `${url}/simple/`,
+        ...extra,
+        join(dir, "project"),
+      ],
+      env: { ...process.env, XDG_CACHE_HOME: cache, PIP_CONFIG_FILE: "/dev/null", NO_COLOR: "1" },
+    });
+    const local = time("audit --no-upstream (pins only)", runs, () =>
+      base(join(dir, "c-none"), ["--no-upstream"]),
+    );
+    const cold = time("audit, online, cold cache", runs, (i) => {
+      const cache = join(dir, `cold-${i}`);
+      rmSync(cache, { recursive: true, force: true });
+      return base(cache);
+    });
+    const warmCache = join(dir, "warm");
+    spawnSync(process.execPath, [cliPath, ...base(warmCache).args], { env: base(warmCache).env });
+    const warm = time("audit, online, warm cache (every page revalidated: 304)", runs, () => base(warmCache));
+    const offline = time("audit --offline, warm cache", runs, () => base(warmCache, ["--offline"]));
+    const rows = [local, cold, warm, offline].map(
+      (t) => `| ${t.label} | ${t.medianMs.toFixed(0)} | ${t.minMs.toFixed(0)} | ${t.maxMs.toFixed(0)} |`,
+    );
+    return [
+      `### online audit of a ${count}-package uv.lock (${latencyMs} ms added latency per request, ${runs} runs each)`,
+      "",
+      "| command | median wall (ms) | min (ms) | max (ms) |",
+      "|---|---:|---:|---:|",
+      ...rows,
+      "",
+      `Each project is two requests (the PEP 691 page and the JSON API): ${2 * count} requests per online run. ` +
+        `Cold ${cold.medianMs.toFixed(0)} ms (target < 2000 ms); revalidating ${warm.medianMs.toFixed(0)} ms (target < 400 ms); ` +
+        `offline ${offline.medianMs.toFixed(0)} ms.`,
+    ].join("\n");
+  } finally {
+    child.kill("SIGTERM");
+  }
+}

@@ -1,0 +1,444 @@
+// The upstream stage of the audit (and of `inspect`): what the package index says about each dependency, as
+// findings, plus one reason for every check that could not run.
+//
+// Each distinct project is fetched once (the HTTP client bounds concurrency and caches); every enabled check then
+// runs per dependency on that one answer. Typosquatting needs no network (the popular list comes from the
+// advisory database). When the first look-up cannot reach the index at all (connection refused, DNS, timeout,
+// 5xx or 401 after the client's retries), the rest are not attempted: one reason per check says why, and the
+// audit's other findings and exit code stand. Reasons are collapsed per check: the same reason for many
+// dependencies is one line naming the first and how many more.
+
+import { checkDependencyConfusion, type RequirementsIndexOptions } from "../checks/dependency-confusion.js";
+import { checkHashIntegrity } from "../checks/hash-integrity.js";
+import { checkOwnership } from "../checks/ownership.js";
+import { checkProjectStatus } from "../checks/project-status.js";
+import type { ProvenanceFacts } from "../checks/provenance.js";
+import { checkReleaseAge } from "../checks/release-age.js";
+import { type CheckResult, notFromIndex } from "../checks/releases.js";
+import { checkSizeAnomaly } from "../checks/size-anomaly.js";
+import type { Finding } from "../checks/types.js";
+import type { PopularIndex } from "../checks/typosquat.js";
+import { checkTyposquat } from "../checks/typosquat.js";
+import { checkUnmaintained } from "../checks/unmaintained.js";
+import { checkYanked } from "../checks/yanked.js";
+import type { Dependency } from "../inventory/types.js";
+import { type CheckId, type Config, UPSTREAM_CHECKS } from "../policy/config.js";
+import type { TrustMaterial } from "../provenance/trust-root.js";
+import { normalizeName } from "../standards/names.js";
+import type { IndexClient } from "../upstream/client.js";
+import { isUpstreamError, redactUrl, type UpstreamError } from "../upstream/errors.js";
+import type { ProjectInfo } from "../upstream/types.js";
+import { indexKey, isPypiIndex } from "./index-url.js";
+
+export interface SkippedCheck {
+  check: string;
+  reason: string;
+}
+
+export interface UpstreamContext {
+  /** The index the dependencies install from. */
+  client: IndexClient;
+  /**
+   * A client for another index a lock file names for some dependencies (e.g. a PyTorch wheel index), sharing
+   * the HTTP client; null or absent: such dependencies are skipped with a reason rather than compared with
+   * the wrong index (whose files and hashes differ). Dependencies recorded as from PyPI use `client`.
+   */
+  clientFor?: (indexUrl: string) => IndexClient | null;
+  /** The public index internal names must not exist on (dependency confusion); default `client`. */
+  publicClient?: IndexClient;
+  config: Config;
+  now: Date;
+  /** The popular-projects index for typosquatting, or null when the advisory database has no list. */
+  popular: PopularIndex | null;
+  /** Sigstore trust material for provenance; default: the production root, loaded only when needed. */
+  trustRoot?: TrustMaterial;
+  /** `--extra-index-url` and friends per requirements file (dependency confusion). */
+  requirementsOptionsByFile: ReadonlyMap<string, RequirementsIndexOptions>;
+  /** Only the HTTP cache answers (the client must have been created offline too): worded into reasons. */
+  offline: boolean;
+  /** The run's advisory findings: open advisories (no fixed release) raise `unmaintained` to medium. */
+  advisoryFindings?: readonly Finding[];
+  /** Called after each project look-up with how many of how many are answered. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface UpstreamOutcome {
+  findings: Finding[];
+  /** One entry per check and distinct reason, in check order. */
+  skipped: SkippedCheck[];
+  /** Every project asked about, by normalised name: its data, or why there is none. */
+  projects: Map<string, ProjectInfo | UpstreamError>;
+  /** Provenance facts per pinned release examined, keyed `name==version`. */
+  provenance: Map<string, ProvenanceFacts>;
+  /** Why the index could not be reached at all, or null. */
+  unreachable: string | null;
+}
+
+/** Checks that run once per dependency on the project data (typosquat and dependency confusion run once). */
+const PER_DEPENDENCY: readonly CheckId[] = UPSTREAM_CHECKS.filter(
+  (c) => c !== "typosquat" && c !== "dependency-confusion",
+);
+
+/** Collects reasons per check, collapsing those that differ only in the dependency they name. */
+class SkipCollector {
+  private readonly byCheck = new Map<string, Map<string, { reason: string; names: string[] }>>();
+
+  add(check: string, reason: string, dep: Dependency | null): void {
+    const key = dep ? templateOf(reason, dep) : reason;
+    let groups = this.byCheck.get(check);
+    if (!groups) {
+      groups = new Map();
+      this.byCheck.set(check, groups);
+    }
+    const group = groups.get(key);
+    if (!group) groups.set(key, { reason, names: dep ? [dep.name] : [] });
+    else if (dep && !group.names.includes(dep.name)) group.names.push(dep.name);
+  }
+
+  list(order: readonly string[]): SkippedCheck[] {
+    const checks = [...this.byCheck.keys()].sort((a, b) => rank(order, a) - rank(order, b));
+    return checks.flatMap((check) =>
+      [...(this.byCheck.get(check)?.values() ?? [])].map(({ reason, names }) => ({
+        check,
+        reason: names.length <= 1 ? reason : `${reason} (and the same for ${moreNames(names.slice(1))})`,
+      })),
+    );
+  }
+}
+
+function rank(order: readonly string[], check: string): number {
+  const i = order.indexOf(check);
+  return i === -1 ? order.length : i;
+}
+
+/** "b", "b and c", "b, c, d, e, f and 7 more dependencies". */
+function moreNames(names: string[]): string {
+  if (names.length === 1) return names[0] ?? "";
+  if (names.length <= 6) return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return `${names.slice(0, 5).join(", ")} and ${names.length - 5} more dependencies`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+const wordPatterns = new WeakMap<Dependency, RegExp>();
+
+/** The reason with the dependency's names and version taken out, so reasons about different packages compare. */
+function templateOf(reason: string, dep: Dependency): string {
+  let pattern = wordPatterns.get(dep);
+  if (!pattern) {
+    const words = [...new Set([dep.rawName, dep.name, dep.version].filter((w): w is string => !!w))];
+    // Longest first, so `foo-bar` is taken out before `foo`; whole words only (not `1.0` inside `1.0.1`).
+    const alternatives = words
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRegExp)
+      .join("|");
+    pattern = new RegExp(`(?<![\\w.-])(?:${alternatives})(?![\\w-]|\\.\\w)`, "gi");
+    wordPatterns.set(dep, pattern);
+  }
+  return reason.replace(pattern, "\u0000");
+}
+
+/** Kinds of failure that say the index itself is unusable, not just this one project. */
+function indexIsDown(error: UpstreamError): boolean {
+  if (error.kind === "network" || error.kind === "timeout") return true;
+  if (error.kind !== "http-status") return false;
+  const s = error.status ?? 0;
+  return s === 401 || s === 403 || s === 407 || s === 429 || s >= 500;
+}
+
+function describeLookupError(error: UpstreamError, dep: Dependency, index: string): string {
+  switch (error.kind) {
+    case "offline-miss":
+      return `offline, and ${dep.rawName} is not in the HTTP cache (run once online to fill it)`;
+    case "not-found":
+      return `${dep.rawName} was not found on ${index}`;
+    default:
+      return error.message;
+  }
+}
+
+/** Open advisories per package: vulnerability findings with no fixed release. */
+function openAdvisoriesByPackage(findings: readonly Finding[]): Map<string, number> {
+  const ids = new Map<string, Set<string>>();
+  for (const f of findings) {
+    if (f.kind !== "vulnerability" || f.fixedIn !== null) continue;
+    const set = ids.get(f.package) ?? new Set<string>();
+    set.add(f.id);
+    ids.set(f.package, set);
+  }
+  return new Map([...ids].map(([name, set]) => [name, set.size]));
+}
+
+/** The client a dependency is looked up with, or a reason it is not looked up. */
+function clientOf(dep: Dependency, ctx: UpstreamContext): IndexClient | string {
+  const source = dep.source;
+  if (source?.kind !== "index") return ctx.client;
+  if (isPypiIndex(source.url) || indexKey(source.url) === indexKey(ctx.client.indexUrl)) return ctx.client;
+  const other = ctx.clientFor?.(source.url) ?? null;
+  return (
+    other ??
+    `${dep.rawName} is locked to ${redactUrl(source.url)}, not ${ctx.client.indexUrl}: its files and hashes are not comparable`
+  );
+}
+
+/**
+ * Runs every enabled upstream check over the dependencies. Never throws for network or index trouble: that
+ * becomes `skipped` reasons. `deps` may repeat a name (several files); each project is fetched once.
+ */
+export async function runUpstreamChecks(
+  deps: readonly Dependency[],
+  ctx: UpstreamContext,
+): Promise<UpstreamOutcome> {
+  const enabled = (id: CheckId) => ctx.config.checks[id] !== false;
+  const skips = new SkipCollector();
+  const findings: Finding[] = [];
+  const projects = new Map<string, ProjectInfo | UpstreamError>();
+  const provenance = new Map<string, ProvenanceFacts>();
+  const policy = ctx.config.upstream;
+  const isInternal = (name: string) =>
+    policy.internalNames.includes(name) ||
+    policy.internalPrefixes.some((p) => p !== "" && name.startsWith(normalizeName(p)));
+
+  if (enabled("typosquat")) {
+    if (ctx.popular === null) {
+      skips.add(
+        "typosquat",
+        "the advisory database has no popular-projects list: run `pycustoms db update`",
+        null,
+      );
+    } else {
+      const candidates = deps.filter((d) => !isInternal(d.name));
+      findings.push(
+        ...checkTyposquat(candidates, ctx.popular, {
+          allow: [...policy.typosquatAllow, ...policy.internalNames],
+        }),
+      );
+    }
+  }
+
+  const perDependency = PER_DEPENDENCY.filter(enabled);
+  // hash-mismatch and hash-uncovered come from one check; its reasons go under whichever is on.
+  const hashCheckId: CheckId | null = enabled("hash-mismatch")
+    ? "hash-mismatch"
+    : enabled("hash-uncovered")
+      ? "hash-uncovered"
+      : null;
+  const reasonChecks = perDependency.filter((c) => c !== "hash-uncovered" || hashCheckId === c);
+  const skipAll = (reason: string, dep: Dependency | null) => {
+    for (const check of reasonChecks) skips.add(check, reason, dep);
+  };
+
+  // Which dependencies are looked up, and with which client.
+  const lookups: { dep: Dependency; client: IndexClient }[] = [];
+  if (perDependency.length > 0) {
+    for (const dep of deps) {
+      const elsewhere = notFromIndex(dep);
+      if (elsewhere) {
+        skipAll(elsewhere, dep);
+        continue;
+      }
+      const client = clientOf(dep, ctx);
+      if (typeof client === "string") skipAll(client, dep);
+      else lookups.push({ dep, client });
+    }
+  }
+
+  // Dependency confusion asks the public index about internal names only.
+  const confusion = enabled("dependency-confusion");
+  const internalNames = confusion ? [...new Set(deps.map((d) => d.name).filter(isInternal))] : [];
+  const publicClient = ctx.publicClient ?? ctx.client;
+
+  // Distinct (client, name) look-ups; the first goes alone, to learn whether the index answers at all.
+  const answers = new Map<string, Promise<ProjectInfo | UpstreamError>>();
+  const keyOf = (client: IndexClient, name: string) => `${client.indexUrl}\u0000${name}`;
+  const queue: { client: IndexClient; name: string }[] = [];
+  for (const { dep, client } of lookups) {
+    if (!queue.some((q) => q.client === client && q.name === dep.name))
+      queue.push({ client, name: dep.name });
+  }
+  for (const name of internalNames) {
+    if (!queue.some((q) => q.client === publicClient && q.name === name))
+      queue.push({ client: publicClient, name });
+  }
+  let done = 0;
+  const total = queue.length;
+  const ask = (client: IndexClient, name: string): Promise<ProjectInfo | UpstreamError> => {
+    const key = keyOf(client, name);
+    let pending = answers.get(key);
+    if (!pending) {
+      pending = client.project(name).then((answer) => {
+        done++;
+        ctx.onProgress?.(done, total);
+        return answer;
+      });
+      answers.set(key, pending);
+    }
+    return pending;
+  };
+
+  let unreachable: string | null = null;
+  const down = new Set<IndexClient>();
+  const first = queue.find((q) => q.client === ctx.client) ?? queue[0];
+  if (first && !ctx.offline) {
+    const answer = await ask(first.client, first.name);
+    if (isUpstreamError(answer) && indexIsDown(answer)) {
+      down.add(first.client);
+      unreachable = `${first.client.indexUrl} could not be reached: ${answer.message}`;
+    }
+  }
+  const resolved = new Map<string, ProjectInfo | UpstreamError>();
+  await Promise.all(
+    queue
+      .filter((q) => !down.has(q.client))
+      .map(async (q) => resolved.set(keyOf(q.client, q.name), await ask(q.client, q.name))),
+  );
+  for (const { dep, client } of lookups) {
+    const answer = resolved.get(keyOf(client, dep.name));
+    if (answer !== undefined && (client === ctx.client || !projects.has(dep.name)))
+      projects.set(dep.name, answer);
+  }
+
+  // Per-dependency checks.
+  const open = openAdvisoriesByPackage(ctx.advisoryFindings ?? []);
+  const collect = (check: CheckId, result: CheckResult, dep: Dependency) => {
+    findings.push(...result.findings);
+    if (result.skipped !== null) skips.add(check, result.skipped, dep);
+  };
+  const provenanceJobs: { dep: Dependency; project: ProjectInfo; client: IndexClient }[] = [];
+  for (const { dep, client } of lookups) {
+    // Said once below, for every check.
+    if (down.has(client)) continue;
+    const answer = resolved.get(keyOf(client, dep.name));
+    if (answer === undefined) continue;
+    if (isUpstreamError(answer)) {
+      skipAll(describeLookupError(answer, dep, client.indexUrl), dep);
+      continue;
+    }
+    const project = answer;
+    for (const check of perDependency) {
+      switch (check) {
+        case "project-status":
+          collect(check, checkProjectStatus(dep, project), dep);
+          break;
+        case "yanked":
+          collect(check, checkYanked(dep, project), dep);
+          break;
+        case "release-age":
+          collect(
+            check,
+            checkReleaseAge(
+              dep,
+              project,
+              {
+                minReleaseAgeDays: policy.minReleaseAgeDays,
+                exceptions: policy.releaseAgeExceptions,
+                reportCooldownVersion: true,
+              },
+              ctx.now,
+            ),
+            dep,
+          );
+          break;
+        case "unmaintained":
+          collect(
+            check,
+            checkUnmaintained(
+              dep,
+              project,
+              { maxInactivityDays: policy.maxInactivityDays, openAdvisories: open.get(dep.name) ?? 0 },
+              ctx.now,
+            ),
+            dep,
+          );
+          break;
+        case "hash-mismatch":
+        case "hash-uncovered":
+          if (check === hashCheckId) collect(check, checkHashIntegrity(dep, project), dep);
+          break;
+        case "size-anomaly":
+          collect(check, checkSizeAnomaly(dep, project, { maxSizeRatio: policy.maxSizeRatio }), dep);
+          break;
+        case "ownership":
+          collect(check, checkOwnership(dep, project), dep);
+          break;
+        case "provenance":
+          if (dep.version === null) {
+            skips.add(check, `${dep.rawName} is not pinned: provenance is checked per release`, dep);
+          } else if (!project.capabilities.provenance) {
+            skips.add(check, `${project.index} does not publish PEP 740 provenance`, null);
+          } else if (project.files.some((f) => f.provenance !== null)) {
+            // A project with no attestation anywhere has nothing to verify and nothing to regress from.
+            provenanceJobs.push({ dep, project, client });
+          }
+          break;
+      }
+    }
+  }
+  if (unreachable !== null) skipAll(unreachable, null);
+
+  if (provenanceJobs.length > 0) {
+    // Loaded only when an index offers provenance: the Sigstore verifier is the heaviest module we have.
+    const [{ checkProvenance }, trustRoot] = await Promise.all([
+      import("../checks/provenance.js"),
+      ctx.trustRoot ?? import("../provenance/trust-root.js").then((m) => m.productionTrustRoot()),
+    ]);
+    const fetched = new Map<string, Promise<unknown>>();
+    const fetcherOf = (client: IndexClient) => (url: string) => {
+      let pending = fetched.get(url);
+      if (!pending) {
+        pending = client.fetchProvenance(url).then((doc) => {
+          if (!isUpstreamError(doc)) return doc.provenance;
+          return doc.kind === "not-found" ? null : new Error(doc.message);
+        });
+        fetched.set(url, pending);
+      }
+      return pending;
+    };
+    const results = await Promise.all(
+      provenanceJobs.map(({ dep, project, client }) =>
+        checkProvenance(dep, project, fetcherOf(client), { trustRoot }),
+      ),
+    );
+    results.forEach((result, i) => {
+      const { dep } = provenanceJobs[i]!;
+      findings.push(...result.findings);
+      if (result.skipped !== null) skips.add("provenance", result.skipped, dep);
+      if (result.facts) provenance.set(`${dep.name}==${dep.version}`, result.facts);
+    });
+  }
+
+  if (confusion) {
+    const exists = new Map<string, boolean | null>();
+    for (const name of internalNames) {
+      const answer = down.has(publicClient) ? undefined : resolved.get(keyOf(publicClient, name));
+      exists.set(
+        name,
+        answer === undefined
+          ? null
+          : !isUpstreamError(answer)
+            ? true
+            : answer.kind === "not-found"
+              ? false
+              : null,
+      );
+    }
+    const result = checkDependencyConfusion(
+      deps,
+      ctx.requirementsOptionsByFile,
+      { internalNames: policy.internalNames, internalPrefixes: policy.internalPrefixes },
+      (name) => exists.get(name) ?? null,
+    );
+    findings.push(...result.findings);
+    if (result.skipped !== null) skips.add("dependency-confusion", result.skipped, null);
+  }
+
+  return {
+    findings,
+    skipped: skips.list(UPSTREAM_CHECKS),
+    projects,
+    provenance,
+    unreachable,
+  };
+}
