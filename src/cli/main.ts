@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The pycustoms command line: one program, a subcommand per job; usage errors exit 2 without a stack trace.
 import { Command, CommanderError } from "commander";
+import { registerAdmin } from "./admin.js";
 import { registerAudit } from "./audit.js";
 import { registerCheckPins } from "./check-pins.js";
 import { registerDb } from "./db.js";
 import { registerInit } from "./init.js";
 import { registerInventory } from "./inventory.js";
+import { registerRegistry } from "./registry.js";
 import { registerServe } from "./serve.js";
 import { EXIT, toolVersion, UsageError } from "./terminal.js";
 
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerInit(program);
   registerServe(program);
+  registerRegistry(program);
+  registerAdmin(program);
   for (const cmd of program.commands) cmd.showHelpAfterError("(run with --help for usage)");
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
