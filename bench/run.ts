@@ -4,6 +4,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { cliPath, repoRoot, sharedData } from "../test/paths.js";
 import { auditReport, dbImportReport } from "./audit.js";
+import { auditOnlineReport } from "./audit-online.js";
 import { topNames, writeInventoryInputs } from "./generate.js";
 import { type Measurement, measureNode, table } from "./measure.js";
 import { typosquatReport } from "./typosquat.js";
@@ -47,6 +48,7 @@ const sections: Record<string, () => string | Promise<string>> = {
   db: () => dbImportReport(work),
   audit: () => auditReport(work),
   typosquat: () => typosquatReport(sharedData),
+  "audit-online": () => auditOnlineReport(work),
 };
 mkdirSync(work, { recursive: true });
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
