@@ -122,3 +122,10 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Skipped checks that share one reason, merged: "project-status, yanked, … : offline, and …". */
+export function skippedByReason(skipped: AuditResult["skipped"]): { checks: string[]; reason: string }[] {
+  const byReason = new Map<string, string[]>();
+  for (const s of skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.check]);
+  return [...byReason].map(([reason, checks]) => ({ checks, reason }));
+}

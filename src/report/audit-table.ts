@@ -1,7 +1,14 @@
 // The audit as text for people: findings grouped by package with the fix, then what was skipped or ignored.
 import { specifierAllows } from "../advisories/match.js";
 import type { Finding, Severity } from "../checks/types.js";
-import { type AuditResult, describeCounts, groupByPackage, plural, summarizeAudit } from "./audit-result.js";
+import {
+  type AuditResult,
+  describeCounts,
+  groupByPackage,
+  plural,
+  skippedByReason,
+  summarizeAudit,
+} from "./audit-result.js";
 import { formatError } from "./inventory-table.js";
 import { type Style, style } from "./style.js";
 
@@ -45,7 +52,8 @@ export function formatAuditTable(result: AuditResult, opts: AuditTableOptions): 
 
   if (result.skipped.length > 0) {
     out.push(fit(st.bold("Skipped checks:")));
-    for (const s of result.skipped) out.push(fit(`${INDENT}${s.check}: ${s.reason}`));
+    for (const s of skippedByReason(result.skipped))
+      out.push(fit(`${INDENT}${s.checks.join(", ")}: ${s.reason}`));
     out.push("");
   }
   if (result.staleIgnores.length > 0) {

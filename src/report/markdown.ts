@@ -1,7 +1,14 @@
 // The audit as a pull-request comment: a verdict headline, one findings table, details folded away.
 import { specifierAllows } from "../advisories/match.js";
 import type { Finding } from "../checks/types.js";
-import { type AuditResult, compareFindings, findingKey, plural, summarizeAudit } from "./audit-result.js";
+import {
+  type AuditResult,
+  compareFindings,
+  findingKey,
+  plural,
+  skippedByReason,
+  summarizeAudit,
+} from "./audit-result.js";
 
 export function formatAuditMarkdown(result: AuditResult): string {
   const s = summarizeAudit(result);
@@ -69,7 +76,8 @@ export function formatAuditMarkdown(result: AuditResult): string {
   if (result.skipped.length > 0) {
     out.push("");
     out.push("**Skipped checks:**");
-    for (const k of result.skipped) out.push(`- ${html(k.check)}: ${html(k.reason)}`);
+    for (const k of skippedByReason(result.skipped))
+      out.push(`- ${html(k.checks.join(", "))}: ${html(k.reason)}`);
   }
   if (result.errors.length > 0) {
     out.push("");
