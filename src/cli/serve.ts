@@ -1,8 +1,8 @@
-// `pycustoms serve`: the caching, verifying simple-API proxy; arguments, start-up lines for clients, shutdown.
+// `pycustoms serve`: the vetting proxy and internal registry; arguments, start-up lines for clients, shutdown.
 import { homedir, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { loadConfig, parseDuration } from "../policy/config.js";
+import { loadConfig, parseDuration, SERVE_MODES, type ServeMode } from "../policy/config.js";
 import { formatError } from "../report/inventory-table.js";
 import { UsageError } from "./terminal.js";
 
@@ -15,6 +15,8 @@ interface ServeOptions {
   pageTtl?: string;
   logLevel?: string;
   xAccelRedirect?: string;
+  db?: string;
+  mode?: string;
 }
 
 /** `$XDG_DATA_HOME/pycustoms`, else `~/.local/share/pycustoms`. */
@@ -27,18 +29,29 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
-/** The lines that point pip, uv and poetry at the proxy. */
+/** The lines that point pip, uv, poetry and pipenv at the proxy, and twine at its upload URL. */
 export function clientSetupLines(indexUrl: string): string[] {
   const host = new URL(indexUrl).hostname;
+  const uploadUrl = new URL("../legacy/", indexUrl).href;
   const lines = [
     `pip:     pip config set global.index-url ${indexUrl}`,
     `uv:      UV_INDEX_URL=${indexUrl}   (or in pyproject.toml: [[tool.uv.index]] url = "${indexUrl}" default = true)`,
     `poetry:  poetry source add --priority=primary pycustoms ${indexUrl}`,
+    `         (poetry < 1.5, in pyproject.toml: [[tool.poetry.source]] name = "pycustoms" url = "${indexUrl}" default = true)`,
+    `pipenv:  in the Pipfile: [[source]] name = "pycustoms" url = "${indexUrl}" verify_ssl = ${indexUrl.startsWith("https:")}`,
+    `twine:   twine upload --repository-url ${uploadUrl} -u __token__ -p <token from \`pycustoms token create --project NAME\`> dist/*`,
   ];
   if (indexUrl.startsWith("http:") && !isLoopback(host)) {
     lines.push(`pip over plain http to ${host} also needs: pip config set global.trusted-host ${host}`);
   }
   return lines;
+}
+
+/** The loud start-up warning for a server bound beyond loopback; null on loopback. */
+export function exposureWarning(host: string): string | null {
+  if (isLoopback(host)) return null;
+  const where = host === "0.0.0.0" || host === "::" ? "every network interface" : host;
+  return `WARNING: listening on ${where}: the index, and uploads with a token, are reachable from other machines. Put it behind TLS (nginx) and a firewall, or use --host 127.0.0.1.`;
 }
 
 function parsePort(text: string): number {
@@ -79,10 +92,18 @@ export function registerServe(program: Command): void {
       "--x-accel-redirect <prefix>",
       "behind nginx: let nginx send cached files from an internal location with this prefix (see examples/serve)",
     )
+    .option(
+      "--mode <mode>",
+      'open (serve what the policy clears) or allowlist (only approved projects); default [serve] mode or "open"',
+    )
+    .option(
+      "--db <path>",
+      "advisory database (default $PYCUSTOMS_DB, else the cache path `pycustoms db update` writes)",
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace (default info)")
     .addHelpText(
       "after",
-      "\nA project comes from the first upstream that has it; if an earlier upstream is down, later ones are not\ntried for it (a cached page is served stale instead). Files are verified against the published sha256.",
+      "\nA project comes from the first upstream that has it; if an earlier upstream is down, later ones are not\ntried for it (a cached page is served stale instead). Files are verified against the published sha256.\nEvery release goes through the same checks and policy as `audit`: refused releases are left off the pages.\nInternal names (internal-names, internal-prefixes, and every uploaded project) are served from the internal\nregistry alone (twine uploads to /legacy/); the upstream is never asked about them.",
     )
     .action(async (opts: ServeOptions) => {
       const loaded = loadConfig(process.cwd(), opts.config);
@@ -108,15 +129,32 @@ export function registerServe(program: Command): void {
           throw new UsageError(`--page-ttl must be a duration like 30s, 10m, 1h (got '${opts.pageTtl}')`);
         pageTtlMs = ms;
       }
+      let mode: ServeMode | undefined;
+      if (opts.mode !== undefined) {
+        if (!(SERVE_MODES as readonly string[]).includes(opts.mode))
+          throw new UsageError(`--mode must be open or allowlist (got '${opts.mode}')`);
+        mode = opts.mode as ServeMode;
+      }
       // Fastify and the stores load only here: other commands must start fast.
-      const { buildServer, LOG_REDACT } = await import("../server/app.js");
-      const app = await buildServer({
-        upstreams,
-        dataDir,
-        ...(pageTtlMs !== undefined ? { pageTtlMs } : {}),
-        logger: { level: opts.logLevel ?? "info", redact: LOG_REDACT },
-        accelRedirectPrefix: opts.xAccelRedirect ?? null,
-      });
+      const { LOG_REDACT } = await import("../server/app.js");
+      const { createServeApp } = await import("../server/serve-setup.js");
+      const { resolveDbPath } = await import("../advisories/store.js");
+      let started: Awaited<ReturnType<typeof createServeApp>>;
+      try {
+        started = await createServeApp({
+          config: loaded.config,
+          ...(mode !== undefined ? { mode } : {}),
+          advisoryDbPath: resolveDbPath(opts.db),
+          upstreams,
+          dataDir,
+          ...(pageTtlMs !== undefined ? { pageTtlMs } : {}),
+          logger: { level: opts.logLevel ?? "info", redact: LOG_REDACT },
+          accelRedirectPrefix: opts.xAccelRedirect ?? null,
+        });
+      } catch (e) {
+        throw new UsageError(`cannot start: ${(e as Error).message}`);
+      }
+      const { app, report } = started;
       let address: string;
       try {
         address = await app.listen({ host, port });
@@ -130,11 +168,25 @@ export function registerServe(program: Command): void {
           : address;
       const indexUrl = `${shown}/simple/`;
       const { redactUrl } = await import("../upstream/errors.js");
+      const advisories = report.advisories.loaded
+        ? `${report.advisories.path} (${report.advisories.vulnerabilities} vulnerabilities, ${report.advisories.malicious} malicious; updated ${report.advisories.lastUpdate ?? "never"})`
+        : `none (${report.advisories.path} does not exist)`;
+      const internalNames = [
+        ...loaded.config.upstream.internalNames,
+        ...loaded.config.upstream.internalPrefixes.map((p) => `${p}*`),
+      ];
+      const exposed = exposureWarning(host);
+      const loud = [...(exposed ? [exposed] : []), ...report.warnings];
       process.stderr.write(
         [
           `pycustoms serve: ${indexUrl}`,
-          `  upstream: ${upstreams.map(redactUrl).join(", ")}`,
-          `  data:     ${dataDir}`,
+          `  upstream:   ${upstreams.map(redactUrl).join(", ")}`,
+          `  data:       ${dataDir}`,
+          `  mode:       ${report.mode}${report.mode === "allowlist" ? " (unapproved projects are recorded as access requests: `pycustoms requests`)" : ""}`,
+          `  advisories: ${advisories}`,
+          `  internal:   uploaded projects${internalNames.length > 0 ? `, ${internalNames.join(", ")}` : ""} (never asked of the upstream)`,
+          ...loud.map((l) => `\n  !! ${l}`),
+          "",
           "Point clients at it:",
           ...clientSetupLines(indexUrl).map((l) => `  ${l}`),
           "",

@@ -1,11 +1,17 @@
-// Builds the proxy: a Fastify app of route plugins over the page cache, the gate hook, storage and downloads.
+// Builds the proxy and registry: a Fastify app of route plugins over the page cache, the gate, storage, downloads
+// and the internal registry, all sharing one state database and one blob store.
 import { join } from "node:path";
+import type { Database } from "better-sqlite3";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { registryPlugin, type UploadEvent } from "../registry/routes.js";
+import type { UploadLimits } from "../registry/upload-validation.js";
 import { createIndexClient } from "../upstream/client.js";
-import { createHttpClient, type HttpClientOptions } from "../upstream/http.js";
+import { createHttpClient, type HttpClient, type HttpClientOptions } from "../upstream/http.js";
+import { adminRoutes } from "./admin-routes.js";
 import { VerifiedDownloads } from "./downloads.js";
 import { fileRoutes } from "./file-routes.js";
 import { allowAllGate, type ProjectGate } from "./gate-hook.js";
+import { createInternalRegistry, type InternalNamesConfig } from "./internal-registry.js";
 import type { ServerServices } from "./services.js";
 import { simpleRoutes } from "./simple-routes.js";
 import { type BlobStore, FsBlobStore } from "./storage/blob-store.js";
@@ -21,7 +27,15 @@ export interface ServerOptions {
   dataDir: string;
   /** How long a project page is served before upstream is asked again. Default 10 min. */
   pageTtlMs?: number;
-  gate?: ProjectGate;
+  /**
+   * The gate (default: serve everything), or a function that builds it over the server's state database and
+   * HTTP client (the stored gate keeps its verdicts, requests and audit log in that database).
+   */
+  gate?: ProjectGate | GateFactory;
+  /** Internal names and prefixes: served from the internal registry alone, never asked of the upstream. */
+  internal?: InternalNamesConfig;
+  /** The internal registry's upload limits; false leaves out `POST /legacy/` and the registry's file route. */
+  registry?: { limits?: Partial<UploadLimits> } | false;
   /** Fastify's logger (pino): false in tests, options or an instance in `serve`. */
   logger?: FastifyServerOptions["logger"];
   /** Settings of the upstream HTTP client (timeouts, retries, proxies). */
@@ -34,6 +48,14 @@ export interface ServerOptions {
 }
 
 /** Log fields that must never be written, whatever a plugin logs. */
+/** What a gate factory is given: the state database and the upstream HTTP client (for provenance fetches). */
+export interface GateResources {
+  db: Database;
+  http: HttpClient;
+}
+
+export type GateFactory = (resources: GateResources) => ProjectGate;
+
 export const LOG_REDACT = [
   "req.headers.authorization",
   "req.headers.cookie",
@@ -65,18 +87,44 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     log: app.log,
     ...(options.now ? { now: options.now } : {}),
   });
+  // The gate and the registry keep their tables in the state database: only a SQLite state store has one.
+  const db = state instanceof SqliteStateStore ? state.db : null;
+  let gate: ProjectGate = allowAllGate;
+  if (typeof options.gate === "function") {
+    if (db === null) throw new Error("buildServer: a gate factory needs the SQLite state store");
+    gate = options.gate({ db, http });
+  } else if (options.gate) {
+    gate = options.gate;
+  }
   const services: ServerServices = {
     pages,
-    gate: options.gate ?? allowAllGate,
+    gate,
     blobs,
     state,
     downloads: new VerifiedDownloads({ http, blobs, state, log: app.log }),
     http,
     accelRedirectPrefix: options.accelRedirectPrefix ?? null,
+    db,
+    internal: db === null ? null : createInternalRegistry(db, options.internal),
+    invalidateGate(project) {
+      const g = gate as Partial<{ invalidate(project?: string): void }>;
+      if (typeof g.invalidate === "function") g.invalidate(project);
+    },
   };
   app.decorate("pycustoms", services);
   await app.register(simpleRoutes, { services });
   await app.register(fileRoutes, { services });
+  if (db !== null && options.registry !== false) {
+    // Encapsulated (no fastify-plugin): the registry's multipart parser and error handler stay inside it.
+    await app.register(registryPlugin, {
+      db,
+      blobs,
+      ...(options.registry?.limits ? { limits: options.registry.limits } : {}),
+      onUpload: (event: UploadEvent) => logUpload(app, event),
+    });
+  }
+  // The admin API (src/server/admin-routes.ts, `/-/admin/`), over the same services and database.
+  if (db !== null) await app.register(adminRoutes, { services });
   app.get("/", async (_request, reply) => reply.redirect("/simple/", 302));
   app.addHook("onClose", async () => {
     await Promise.all(clients.map((c) => c.close()));
@@ -84,6 +132,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (!options.state) await state.close();
   });
   return app;
+}
+
+/** One log line per upload attempt: who (token id, address), what, and the outcome. */
+function logUpload(app: FastifyInstance, event: UploadEvent): void {
+  const fields = {
+    project: event.project,
+    filename: event.filename,
+    token: event.tokenId,
+    client: event.remoteAddress,
+    status: event.status,
+  };
+  if (event.outcome === "refused") app.log.warn({ ...fields, reason: event.reason }, "upload refused");
+  else app.log.info(fields, event.outcome === "stored" ? "upload stored" : "identical re-upload accepted");
 }
 
 declare module "fastify" {

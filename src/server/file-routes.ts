@@ -1,6 +1,9 @@
-// Distribution files and their PEP 658 metadata, at `/packages/<project>/<filename>[.metadata]`: gated, verified, cached.
+// Distribution files and their PEP 658 metadata, at `/packages/<project>/<filename>[.metadata]`: gated, verified, cached;
+// files of internal names come from the internal registry's blobs alone.
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { statusServesFiles } from "../registry/status.js";
+import { getFile, getProject } from "../registry/store.js";
 import { isValidName, normalizeName } from "../standards/names.js";
 import { isUpstreamError } from "../upstream/errors.js";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
@@ -47,7 +50,7 @@ function text(reply: FastifyReply, status: number, message: string) {
 }
 
 export async function fileRoutes(app: FastifyInstance, options: RoutePluginOptions): Promise<void> {
-  const { pages, gate, blobs, downloads, state, http, accelRedirectPrefix } = options.services;
+  const { pages, gate, blobs, downloads, state, http, accelRedirectPrefix, internal, db } = options.services;
   const fileIndex = new WeakMap<ProjectInfo, Map<string, ProjectFile>>();
 
   function findFile(info: ProjectInfo, filename: string): ProjectFile | null {
@@ -200,6 +203,41 @@ export async function fileRoutes(app: FastifyInstance, options: RoutePluginOptio
     return sendBlob(request, reply, sha256, response.body.length, name);
   }
 
+  /**
+   * A file of an internal name: from the registry's records and the blob store, never from upstream. The upload
+   * stored both the file and its core metadata by sha256, so both are served like any verified cached file.
+   */
+  async function serveInternal(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    project: string,
+    filename: string,
+    metadata: boolean,
+  ) {
+    const file = db === null ? null : getFile(db, filename);
+    if (db === null || file === null || file.project !== project) {
+      return text(reply, 404, `pycustoms: ${filename} is not a file of the internal project ${project}`);
+    }
+    const owner = getProject(db, project);
+    if (owner !== null && !statusServesFiles(owner.status)) {
+      const why = owner.statusReason ? `: ${owner.statusReason}` : "";
+      request.log.info({ project, filename }, "file of a quarantined internal project refused");
+      return text(reply, 403, `pycustoms: ${project} is quarantined${why}`);
+    }
+    const sha256 = metadata ? file.metadataSha256 : file.sha256;
+    const name = metadata ? `${filename}.metadata` : filename;
+    const blob = await blobs.has(sha256);
+    if (blob === null && metadata) {
+      // The metadata text is also in the database: put it back into the blob store rather than fail.
+      await blobs.put([Buffer.from(file.metadata, "utf8")], { sha256 });
+    }
+    const size = blob?.size ?? (metadata ? Buffer.byteLength(file.metadata, "utf8") : file.size);
+    const sent = await sendBlob(request, reply, sha256, size, name);
+    if (sent !== null) return sent;
+    request.log.error({ project, filename: name, sha256 }, "internal file missing from the blob store");
+    return text(reply, 500, `pycustoms: ${name} is missing from the blob store`);
+  }
+
   app.get<{ Params: { project: string; filename: string } }>(
     "/packages/:project/:filename",
     async (request, reply) => {
@@ -213,6 +251,9 @@ export async function fileRoutes(app: FastifyInstance, options: RoutePluginOptio
         );
       }
       const metadataOf = filename.endsWith(".metadata") ? filename.slice(0, -".metadata".length) : null;
+      if (internal?.isInternal(project)) {
+        return serveInternal(request, reply, project, metadataOf ?? filename, metadataOf !== null);
+      }
       const found = await lookupFile(request, reply, project, metadataOf ?? filename);
       if (!found) return reply;
       return metadataOf !== null

@@ -37,9 +37,9 @@ function jsonFile(file: ProjectFile, url: string): Record<string, unknown> {
   };
   if (file.requiresPython !== null) out["requires-python"] = file.requiresPython;
   const metadata = servableMetadataSha256(file);
+  // Only the PEP 714 name: PEP 714 allows the old `dist-info-metadata` name in HTML alone, because any use of it in
+  // JSON makes pip 22.3-22.3.1 (vendored by pipenv 2022.x) crash with "unhashable type: 'dict'".
   out["core-metadata"] = metadata === null ? false : { sha256: metadata };
-  // The PEP 658 name too: pip before 23.3 reads only this one.
-  out["dist-info-metadata"] = out["core-metadata"];
   out.yanked = file.yanked ? (file.yankedReason ? file.yankedReason : true) : false;
   if (file.size !== null) out.size = file.size;
   if (file.uploadTime !== null) out["upload-time"] = file.uploadTime;

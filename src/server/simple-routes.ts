@@ -1,4 +1,5 @@
-// The simple API of the proxy: `/simple/` and `/simple/<project>/`, negotiated JSON or HTML, gated, cached rendered.
+// The simple API of the proxy: `/simple/` and `/simple/<project>/`, negotiated JSON or HTML, gated, cached rendered;
+// internal names are answered from the internal registry alone (dependency-confusion protection).
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isValidName, normalizeName } from "../standards/names.js";
@@ -57,7 +58,7 @@ function withQuery(request: FastifyRequest, path: string): string {
 }
 
 export async function simpleRoutes(app: FastifyInstance, options: RoutePluginOptions): Promise<void> {
-  const { pages, gate, state } = options.services;
+  const { pages, gate, state, internal } = options.services;
   // Rendered bytes per served ProjectInfo object: a new upstream page (or gate result) is a new object.
   const renderCache = new WeakMap<ProjectInfo, Partial<Record<SimpleFormat, Rendered>>>();
   let root: { projects: string; json: Rendered; html: Rendered } | null = null;
@@ -77,13 +78,25 @@ export async function simpleRoutes(app: FastifyInstance, options: RoutePluginOpt
     return page;
   }
 
+  /**
+   * Upstream projects with a cached page, and the internal projects. A cached upstream page of a name that has
+   * since become internal (by prefix or by an upload) is no longer listed: that name is the internal project's.
+   */
+  async function listedProjects(): Promise<string[]> {
+    const upstream = await state.listProjects();
+    if (internal === null) return upstream;
+    const own = internal.names();
+    const names = new Set([...upstream.filter((n) => !internal.isInternal(n)), ...own]);
+    return [...names].sort();
+  }
+
   app.get("/simple", async (request, reply) => reply.redirect(withQuery(request, "/simple/"), 301));
 
   // The root lists the projects this proxy has pages for (PyPI's full list is ~30 MB and no installer reads it).
   app.get("/simple/", async (request, reply) => {
     const negotiated = negotiateFormat(request.headers.accept, queryFormat(request));
     if (!negotiated.ok) return notAcceptable(reply, negotiated.message);
-    const projects = await state.listProjects();
+    const projects = await listedProjects();
     const key = projects.join("\n");
     if (!root || root.projects !== key) {
       root = {
@@ -118,6 +131,20 @@ export async function simpleRoutes(app: FastifyInstance, options: RoutePluginOpt
     if (name !== normalized) return reply.redirect(withQuery(request, `/simple/${normalized}/`), 301);
     const negotiated = negotiateFormat(request.headers.accept, queryFormat(request));
     if (!negotiated.ok) return notAcceptable(reply, negotiated.message);
+    if (internal?.isInternal(normalized)) {
+      // Never merged with, nor fallen back to, the upstream: the public index is not even asked.
+      const info = internal.page(normalized, `${request.protocol}://${request.host}`);
+      if (info === null) {
+        return reply
+          .code(404)
+          .type("text/plain; charset=utf-8")
+          .send(
+            `pycustoms: '${normalized}' is an internal name with no internal project yet; the public index is not consulted for it\n`,
+          );
+      }
+      // Internal projects skip the gate: what token holders upload is served as uploaded (PEP 792 status included).
+      return sendRendered(request, reply, negotiated.format, render(info, negotiated.format));
+    }
     const lookup = await pages.get(normalized);
     if (lookup.kind === "not-found") {
       return reply.code(404).type("text/plain; charset=utf-8").send(`${lookup.message}\n`);
