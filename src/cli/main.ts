@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The pycustoms command line: one program, a subcommand per job; usage errors exit 2 without a stack trace.
 import { Command, CommanderError } from "commander";
+import { registerAdmin } from "./admin.js";
 import { registerAudit } from "./audit.js";
 import { registerCheckPins } from "./check-pins.js";
 import { registerDb } from "./db.js";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerServe(program);
   registerRegistry(program);
+  registerAdmin(program);
   for (const cmd of program.commands) cmd.showHelpAfterError("(run with --help for usage)");
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
