@@ -7,6 +7,7 @@ import { auditReport, dbImportReport } from "./audit.js";
 import { auditOnlineReport } from "./audit-online.js";
 import { topNames, writeInventoryInputs } from "./generate.js";
 import { type Measurement, measureNode, table } from "./measure.js";
+import { serveReport } from "./serve.js";
 import { typosquatReport } from "./typosquat.js";
 
 const work = join(repoRoot, ".bench-tmp");
@@ -49,6 +50,7 @@ const sections: Record<string, () => string | Promise<string>> = {
   audit: () => auditReport(work),
   typosquat: () => typosquatReport(sharedData),
   "audit-online": () => auditOnlineReport(work),
+  serve: () => serveReport(),
 };
 mkdirSync(work, { recursive: true });
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
