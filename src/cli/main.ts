@@ -6,6 +6,7 @@ import { registerAudit } from "./audit.js";
 import { registerCheckPins } from "./check-pins.js";
 import { registerDb } from "./db.js";
 import { registerInit } from "./init.js";
+import { registerInspect } from "./inspect.js";
 import { registerInventory } from "./inventory.js";
 import { registerRegistry } from "./registry.js";
 import { registerServe } from "./serve.js";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerInit(program);
   registerServe(program);
+  registerInspect(program);
   registerRegistry(program);
   registerAdmin(program);
   for (const cmd of program.commands) cmd.showHelpAfterError("(run with --help for usage)");

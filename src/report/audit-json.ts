@@ -1,7 +1,6 @@
-// The audit as stable machine-readable JSON (`pycustoms.audit/1`, documented in docs/schemas/audit.md).
-import type { Finding } from "../checks/types.js";
 import type { InputError } from "../inventory/types.js";
 import { type AuditResult, compareFindings, findingKey, summarizeAudit } from "./audit-result.js";
+import { findingJson } from "./finding-format.js";
 
 export const AUDIT_SCHEMA = "pycustoms.audit/1";
 
@@ -59,42 +58,9 @@ export function formatAuditJson(result: AuditResult): string {
   return `${JSON.stringify(auditJsonDocument(result), null, 2)}\n`;
 }
 
-function findingJson(f: Finding, fails: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    id: f.id,
-    aliases: [...f.aliases],
-    kind: f.kind,
-    severity: f.severity,
-    score: f.score,
-    package: f.package,
-    version: f.version,
-    specifier: f.specifier,
-    file: f.file,
-    line: f.line,
-    summary: f.summary,
-    fixed_in: f.fixedIn,
-    url: f.url,
-    fails_policy: fails,
-  };
-  if (f.evidence !== undefined) out.evidence = snakeKeys(f.evidence);
-  return out;
-}
-
 function errorJson(e: InputError): Record<string, unknown> {
   const out: Record<string, unknown> = { file: e.file, line: e.line ?? null };
   if (e.column !== undefined) out.column = e.column;
   out.message = e.message;
   return out;
-}
-
-/** camelCase identifier keys become snake_case; other keys (data such as digests) are left as they are. */
-function snakeKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(snakeKeys);
-  if (typeof value !== "object" || value === null || value instanceof Date) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [
-      /^[a-z][a-zA-Z0-9]*$/.test(k) ? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : k,
-      snakeKeys(v),
-    ]),
-  );
 }

@@ -1,6 +1,5 @@
 // The audit as text for people: findings grouped by package with the fix, then what was skipped or ignored.
 import { specifierAllows } from "../advisories/match.js";
-import type { Finding, Severity } from "../checks/types.js";
 import {
   type AuditResult,
   describeCounts,
@@ -9,8 +8,9 @@ import {
   skippedByReason,
   summarizeAudit,
 } from "./audit-result.js";
+import { findingLines, INDENT, truncate } from "./finding-format.js";
 import { formatError } from "./inventory-table.js";
-import { type Style, style } from "./style.js";
+import { style } from "./style.js";
 
 export interface AuditTableOptions {
   /** ANSI colour: the CLI decides (TTY, NO_COLOR, --color). */
@@ -18,9 +18,6 @@ export interface AuditTableOptions {
   /** Terminal width: long summaries are cut to it. Unset: no cutting. */
   width?: number;
 }
-
-const INDENT = "  ";
-const SEVERITY_WIDTH = 9;
 
 export function formatAuditTable(result: AuditResult, opts: AuditTableOptions): string {
   const st = style(opts.color);
@@ -85,35 +82,6 @@ export function formatAuditTable(result: AuditResult, opts: AuditTableOptions): 
   return `${out.join("\n")}\n`;
 }
 
-function findingLines(f: Finding, st: Style, fit: (s: string) => string): string[] {
-  const pad = " ".repeat(INDENT.length + SEVERITY_WIDTH);
-  const ids = f.aliases.length > 0 ? `${f.id} (${f.aliases.join(", ")})` : f.id;
-  const lines = [fit(`${INDENT}${paint(f.severity, st)}${ids}`)];
-  if (f.summary) lines.push(fit(`${pad}${oneLine(f.summary)}`));
-  if (f.fixedIn) lines.push(fit(`${pad}fixed in ${f.fixedIn}`));
-  const expired = f.evidence?.expiredIgnore as { until?: string; reason?: string } | undefined;
-  if (expired?.until) {
-    lines.push(fit(`${pad}${st.yellow(`ignore expired on ${expired.until}`)} (${expired.reason ?? ""})`));
-  }
-  return lines;
-}
-
-function paint(severity: Severity, st: Style): string {
-  const label = severity.toUpperCase().padEnd(SEVERITY_WIDTH);
-  switch (severity) {
-    case "critical":
-      return st.bold(st.red(label));
-    case "high":
-      return st.red(label);
-    case "medium":
-      return st.yellow(label);
-    case "low":
-      return st.cyan(label);
-    case "info":
-      return st.dim(label);
-  }
-}
-
 function fixText(
   fix: { version: string | null; allowedBySpecifier: boolean | null },
   specifier: string,
@@ -136,17 +104,4 @@ export function summaryLine(result: AuditResult): string {
   const ignored = s.ignored > 0 ? `, ${s.ignored} ignored` : "";
   if (s.findings === 0) return `No findings${ignored}; ${audited}`;
   return `${plural(s.packagesWithFindings, "package")} with ${plural(s.findings, "finding")} (${describeCounts(s.bySeverity)})${ignored}; ${audited}`;
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
-}
-
-/** Cuts a line to `width` visible characters, keeping ANSI escapes out of the count. */
-function truncate(line: string, width: number | undefined): string {
-  if (width === undefined || width < 10) return line;
-  const visible = line.replace(/\u001b\[[0-9;]*m/g, "");
-  if (visible.length <= width) return line;
-  // Cutting styled text safely is fiddly; a cut line loses its colour rather than leaking an open escape.
-  return `${visible.slice(0, width - 1)}…`;
 }
