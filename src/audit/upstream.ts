@@ -24,6 +24,7 @@ import { checkYanked } from "../checks/yanked.js";
 import type { Dependency } from "../inventory/types.js";
 import { type CheckId, type Config, UPSTREAM_CHECKS } from "../policy/config.js";
 import type { TrustMaterial } from "../provenance/trust-root.js";
+import { isInternalName } from "../registry/confusion.js";
 import { normalizeName } from "../standards/names.js";
 import type { IndexClient } from "../upstream/client.js";
 import { isUpstreamError, redactUrl, type UpstreamError } from "../upstream/errors.js";
@@ -197,15 +198,17 @@ export async function runUpstreamChecks(
   const projects = new Map<string, ProjectInfo | UpstreamError>();
   const provenance = new Map<string, ProvenanceFacts>();
   const policy = ctx.config.upstream;
-  const isInternal = (name: string) =>
-    policy.internalNames.includes(name) ||
-    policy.internalPrefixes.some((p) => p !== "" && name.startsWith(normalizeName(p)));
+  const internal = {
+    internalProjects: new Set(policy.internalNames.map(normalizeName)),
+    internalPrefixes: policy.internalPrefixes,
+  };
+  const isInternal = (name: string) => isInternalName(name, internal);
 
   if (enabled("typosquat")) {
     if (ctx.popular === null) {
       skips.add(
         "typosquat",
-        "the advisory database has no popular-projects list: run `pycustoms db update`",
+        "no popular-projects list (no advisory database, or one imported without it): run `pycustoms db update`",
         null,
       );
     } else {

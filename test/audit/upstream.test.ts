@@ -138,7 +138,8 @@ describe("runUpstreamChecks", () => {
     assert.deepEqual(out.skipped, [
       {
         check: "typosquat",
-        reason: "the advisory database has no popular-projects list: run `pycustoms db update`",
+        reason:
+          "no popular-projects list (no advisory database, or one imported without it): run `pycustoms db update`",
       },
     ]);
   });
