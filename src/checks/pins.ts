@@ -1,6 +1,7 @@
 // The pinning and hash controls: every dependency exactly pinned, every artifact hash-checked, no mutable refs.
 import { dirname } from "node:path";
 import type { Dependency, FormatId } from "../inventory/types.js";
+import { type FindingSubject, makeFinding } from "./finding.js";
 import type { Finding, FindingKind, Severity } from "./types.js";
 
 const LOCK_FORMATS: ReadonlySet<FormatId> = new Set([
@@ -18,27 +19,11 @@ const FULL_COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/i;
 function finding(
   kind: FindingKind,
   severity: Severity,
-  dep: Pick<Dependency, "name" | "version" | "specifier" | "file" | "line">,
+  dep: FindingSubject,
   summary: string,
   evidence?: Record<string, unknown>,
 ): Finding {
-  const f: Finding = {
-    kind,
-    id: kind,
-    aliases: [],
-    severity,
-    score: null,
-    package: dep.name,
-    version: dep.version,
-    specifier: dep.specifier,
-    file: dep.file,
-    line: dep.line,
-    summary,
-    fixedIn: null,
-    url: null,
-  };
-  if (evidence) f.evidence = evidence;
-  return f;
+  return makeFinding(kind, severity, dep, summary, evidence ? { evidence } : {});
 }
 
 function describe(dep: Dependency): string {

@@ -21,6 +21,7 @@ import {
 import type { TrustMaterial } from "../provenance/trust-root.js";
 import { verifyProvenance } from "../provenance/verify.js";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
+import { makeFinding } from "./finding.js";
 import type { Finding, FindingKind, Severity } from "./types.js";
 
 /** How many earlier releases (with files) the regression check looks at. */
@@ -78,22 +79,7 @@ function finding(
   url: string | null,
   evidence: Record<string, unknown>,
 ): Finding {
-  return {
-    kind,
-    id,
-    aliases: [],
-    severity,
-    score: null,
-    package: dep.name,
-    version: dep.version,
-    specifier: dep.specifier,
-    file: dep.file,
-    line: dep.line,
-    summary,
-    fixedIn: null,
-    url,
-    evidence,
-  };
+  return makeFinding(kind, severity, dep, summary, { id, url, evidence });
 }
 
 function sameVersion(a: string, b: string): boolean {

@@ -20,6 +20,7 @@ import { compare, maxSatisfying, parse, satisfies, valid, validRange } from "@re
 import type { Dependency } from "../inventory/types.js";
 import { exactVersion } from "../standards/specifiers.js";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
+import { type FindingSubject, makeFinding } from "./finding.js";
 import type { Finding, FindingKind, Severity } from "./types.js";
 
 export interface CheckResult {
@@ -38,9 +39,9 @@ export function cannotRun(reason: string): CheckResult {
 
 export const DAY_MS = 86_400_000;
 
-/** The location and identity fields a finding copies from its dependency. */
-export type FindingSubject = Pick<Dependency, "name" | "version" | "specifier" | "file" | "line">;
+export type { FindingSubject } from "./finding.js";
 
+/** An upstream check's finding: id = kind, always with evidence. */
 export function upstreamFinding(
   kind: FindingKind,
   severity: Severity,
@@ -49,22 +50,7 @@ export function upstreamFinding(
   evidence: Record<string, unknown>,
   extra: { fixedIn?: string | null; url?: string | null } = {},
 ): Finding {
-  return {
-    kind,
-    id: kind,
-    aliases: [],
-    severity,
-    score: null,
-    package: dep.name,
-    version: dep.version,
-    specifier: dep.specifier,
-    file: dep.file,
-    line: dep.line,
-    summary,
-    fixedIn: extra.fixedIn ?? null,
-    url: extra.url ?? null,
-    evidence,
-  };
+  return makeFinding(kind, severity, dep, summary, { ...extra, evidence });
 }
 
 /** The project's (or release's) page, for PyPI only: other indexes have no page scheme we could rely on. */
