@@ -13,8 +13,10 @@
 // - An entry with neither `versions` nor `ranges` affects every version (malicious-package records do this).
 // - A record's version that is not valid PEP 440 (`0.7.10p1`, `2.0.0-final`) can only match a listed version by
 //   (trimmed, case-insensitive) string equality; an unparseable range event is dropped. Nothing here throws.
+// - Matching a PEP 440 version needs only the ranges and the listed versions they do not cover
+//   (`uncoveredListedVersions`): the store computes those at import, so the long `versions` lists are not read.
 // The interval arithmetic below is written by hand because no PEP 440 library offers range intersection.
-import { explain, compare as pep440Compare, valid } from "@renovatebot/pep440";
+import { explain, compare as pep440Compare } from "@renovatebot/pep440";
 import { normalizeName } from "../standards/names.js";
 import type { Advisory, AffectedPackage, OsvEvent, OsvRange } from "./types.js";
 
@@ -43,32 +45,92 @@ interface Event {
 const KIND_ORDER: Record<EventKind, number> = { introduced: 0, fixed: 1, last_affected: 2, limit: 3 };
 
 // Memos for the PEP 440 parser: a scan compares the same few versions against the same bounds thousands of
-// times (a package like tensorflow has hundreds of records), and every call re-parses both strings. Bounded.
+// times (a package like tensorflow has hundreds of records), and the library's `compare` re-parses both strings
+// (a long regex) on every call. So each version is parsed once into the library's own sort key, and keys are
+// compared with the library's own tuple order (both re-stated below: the library does not export them; a
+// property test holds them to its `compare`). Bounded.
 const MEMO_LIMIT = 100_000;
-const compareMemo = new Map<string, number>();
-const validMemo = new Map<string, boolean>();
+// null: not PEP 440.
+const sortKeyMemo = new Map<string, SortKey | null>();
 
-function compare(a: string, b: string): number {
-  const key = `${a}\u0000${b}`;
-  let result = compareMemo.get(key);
-  if (result === undefined) {
-    if (compareMemo.size >= MEMO_LIMIT) compareMemo.clear();
-    result = pep440Compare(a, b);
-    compareMemo.set(key, result);
+/** A PEP 440 sort key: the tuple `calculateKey` of @renovatebot/pep440 builds (Python's packaging `_cmpkey`). */
+type KeyPart = number | string | readonly KeyPart[];
+type SortKey = readonly KeyPart[];
+
+const DIGITS_AND_DOTS = /^\d+(?:\.\d+)*$/;
+
+function sortKeyOf(version: string): SortKey | null {
+  if (DIGITS_AND_DOTS.test(version)) {
+    // A plain release (most bounds): the key the parser below would give, without its long regex.
+    const release = version.split(".").map(Number);
+    while (release.length > 0 && release[release.length - 1] === 0) release.pop();
+    return [0, release, Infinity, -Infinity, Infinity, -Infinity];
   }
-  return result;
+  const v = explain(version);
+  if (v === null) return null;
+  const release = [...v.release];
+  while (release.length > 0 && release[release.length - 1] === 0) release.pop();
+  // 1.0.dev0 sorts before 1.0a0; a release without pre-release sorts after its pre-releases.
+  const pre: KeyPart =
+    v.pre === null && v.post === null && v.dev !== null ? -Infinity : v.pre === null ? Infinity : v.pre;
+  const post: KeyPart = v.post === null ? -Infinity : ["post", v.post];
+  const dev: KeyPart = v.dev === null ? Infinity : ["dev", v.dev];
+  const local: KeyPart =
+    v.local === null
+      ? -Infinity
+      : v.local.split(".").map((part): KeyPart => {
+          const n = Number(part);
+          return Number.isNaN(n) ? [-Infinity, part] : [n, ""];
+        });
+  return [v.epoch, release, pre, post, dev, local];
 }
+
+/** Python's tuple comparison as the library ports it (a scalar against a tuple compares as a 1-tuple). */
+function compareKeyParts(a: KeyPart, b: KeyPart): number {
+  if (a === b) return 0;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    const x: readonly KeyPart[] = Array.isArray(a) ? a : [a];
+    const y: readonly KeyPart[] = Array.isArray(b) ? b : [b];
+    const n = Math.min(x.length, y.length);
+    for (let i = 0; i < n; i++) {
+      const c = compareKeyParts(x[i] as KeyPart, y[i] as KeyPart);
+      if (c !== 0) return c;
+    }
+    return x.length - y.length;
+  }
+  if (a === -Infinity || b === Infinity) return -1;
+  if (a === Infinity || b === -Infinity) return 1;
+  return a < b ? -1 : 1;
+}
+
+function sortKey(version: string): SortKey | null {
+  let key = sortKeyMemo.get(version);
+  if (key === undefined) {
+    key = sortKeyOf(version);
+    if (sortKeyMemo.size >= MEMO_LIMIT) sortKeyMemo.clear();
+    sortKeyMemo.set(version, key);
+  }
+  return key;
+}
+
+/** PEP 440 order of two valid versions (the library's `compare`, on cached parses). */
+function compare(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = sortKey(a);
+  const y = sortKey(b);
+  // Only valid versions reach here; the library's own answer for anything else.
+  if (x === null || y === null) return pep440Compare(a, b);
+  return compareKeyParts(x, y);
+}
+
+/** Exposed for the property test that holds `compare` to the library's: PEP 440 order of two valid versions. */
+export const comparePep440 = compare;
 
 /** The record's version text, trimmed (some records carry stray spaces) and null when not PEP 440. */
 function pep440(text: string): string | null {
   const trimmed = text.trim();
-  let ok = validMemo.get(trimmed);
-  if (ok === undefined) {
-    if (validMemo.size >= MEMO_LIMIT) validMemo.clear();
-    ok = valid(trimmed) !== null;
-    validMemo.set(trimmed, ok);
-  }
-  return ok ? trimmed : null;
+  // The parser behind the sort key accepts exactly what `valid` accepts (the same pattern).
+  return sortKey(trimmed) === null ? null : trimmed;
 }
 
 function hasLocal(version: string): boolean {
@@ -128,7 +190,9 @@ function ecosystemRanges(affected: AffectedPackage): OsvRange[] {
 }
 
 function affectsEverything(affected: AffectedPackage): boolean {
-  return affected.versions.length === 0 && affected.ranges.length === 0;
+  if (affected.ranges.length > 0) return false;
+  const listed = prepared.get(affected)?.listed;
+  return listed !== undefined ? listed.empty : affected.versions.length === 0;
 }
 
 /**
@@ -157,22 +221,57 @@ function equalityKey(version: string, withLocal: boolean): string | null {
  * immutable (an entry changed after it was first matched would keep its old preparation).
  */
 interface PreparedEntry {
-  /** Each ECOSYSTEM range's usable events, sorted. */
-  ranges: Event[][];
+  /** Each ECOSYSTEM range's usable events, sorted (computed when first needed). */
+  ranges?: Event[][];
+  /** `fixVersions` of the entry, computed when first asked. */
+  fixes?: readonly string[];
+  /** What the store precomputed about `versions`, so that matching a PEP 440 version never reads them. */
+  listed?: ListedSummary;
+}
+
+/**
+ * An entry's listed versions reduced to what matching a PEP 440 version needs: whether there are any, and
+ * those its own ranges do not already account for (`uncoveredListedVersions`; few or none in real records,
+ * whose `versions` are mostly the ranges spelled out, 140,000 of them in the PyPA data).
+ */
+export interface ListedSummary {
+  /** The entry lists no versions at all. */
+  readonly empty: boolean;
+  readonly uncovered: readonly string[];
 }
 
 const prepared = new WeakMap<AffectedPackage, PreparedEntry>();
 
-function prepare(affected: AffectedPackage): PreparedEntry {
-  const cached = prepared.get(affected);
-  if (cached !== undefined) return cached;
-  const entry: PreparedEntry = { ranges: ecosystemRanges(affected).map(sortedEvents) };
-  prepared.set(affected, entry);
+function preparedOf(affected: AffectedPackage): PreparedEntry {
+  let entry = prepared.get(affected);
+  if (entry === undefined) {
+    entry = {};
+    prepared.set(affected, entry);
+  }
   return entry;
 }
 
-/** The leading release number of a version text (`v2.1` → 2, `1!2.0` → 1), or null when it has none. */
+function rangesOf(affected: AffectedPackage): Event[][] {
+  const entry = preparedOf(affected);
+  entry.ranges ??= ecosystemRanges(affected).map(sortedEvents);
+  return entry.ranges;
+}
+
+/**
+ * Lets `isAffected` match PEP 440 versions from `summary` instead of `affected.versions` (which the store then
+ * parses only if something else reads them). `summary` must be `{ empty: versions.length === 0, uncovered:
+ * uncoveredListedVersions(affected) }` for the entry as it is.
+ */
+export function attachListedSummary(affected: AffectedPackage, summary: ListedSummary): void {
+  preparedOf(affected).listed = summary;
+}
+
+/**
+ * The leading release number of a version text (`v2.1` → 2), or null when it has none or has an epoch
+ * (`0!2.0` equals `2.0`, so a leading epoch number says nothing).
+ */
 function leadingNumber(text: string): number | null {
+  if (text.includes("!")) return null;
   const m = /^v?(\d+)/i.exec(text);
   return m ? Number.parseInt(m[1]!, 10) : null;
 }
@@ -235,14 +334,38 @@ function inRange(events: Event[], version: string): boolean {
 /** Is this PyPI version affected by this OSV `affected` entry? Never throws, whatever the record holds. */
 export function isAffected(affected: AffectedPackage, version: string): boolean {
   if (affectsEverything(affected)) return true;
-  if (isListed(affected.versions, version)) return true;
-  const entry = prepare(affected);
   const candidate = pep440(version);
-  for (const events of entry.ranges) {
+  if (inRanges(rangesOf(affected), candidate)) return true;
+  // A listed version that the ranges cover cannot add a PEP 440 version the ranges do not already hold.
+  const listed = prepared.get(affected)?.listed;
+  if (listed !== undefined && candidate !== null) return isListed(listed.uncovered, version);
+  return isListed(affected.versions, version);
+}
+
+function inRanges(ranges: Event[][], candidate: string | null): boolean {
+  for (const events of ranges) {
     // A version that is not PEP 440 cannot be ordered, so only a range holding every version can contain it.
     if (candidate === null ? isUnbounded(events) : inRange(events, candidate)) return true;
   }
   return false;
+}
+
+/**
+ * The entry's listed versions that its ranges do not account for: a listed version is left out when it is
+ * PEP 440, inside the ECOSYSTEM ranges, and every version equal to it (`isListed`) is inside them too. The
+ * last holds unless it has no local label while a range bound has one (bounds with a local label compare the
+ * candidate's own local label, so `1.0+x` can fall outside where `1.0` is inside). So for every PEP 440
+ * version V: `isListed(versions, V) || inRanges(V)` equals `isListed(uncovered, V) || inRanges(V)`.
+ * Computed at import (store.ts keeps it beside the record), as it reads every listed version.
+ */
+export function uncoveredListedVersions(affected: AffectedPackage): string[] {
+  const ranges = rangesOf(affected);
+  const localBound = ranges.some((events) => events.some((e) => e.version !== null && hasLocal(e.version)));
+  return affected.versions.filter((listed) => {
+    const v = pep440(listed);
+    if (v === null || (localBound && !hasLocal(v))) return true;
+    return !inRanges(ranges, v);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -327,7 +450,7 @@ function rangeIntervals(events: Event[]): Interval[] {
 /** The affected ranges of an entry as intervals (listed `versions` are points, handled separately). */
 export function affectedIntervals(affected: AffectedPackage): Interval[] {
   if (affectsEverything(affected)) return [EVERYTHING];
-  return prepare(affected).ranges.flatMap(rangeIntervals);
+  return rangesOf(affected).flatMap(rangeIntervals);
 }
 
 /** `1!2.1` -> `1!2.2.dev0`: the lowest version above every `1!2.1.*` (used for `==X.*` and `~=`). */
@@ -418,9 +541,23 @@ export function specifierIntervals(specifier: string): Interval[] | null {
   return set;
 }
 
+// A project pins the same way throughout, and a fix suggestion asks once per finding: parse each text once.
+const specifierMemo = new Map<string, readonly Interval[] | null>();
+
+/** `specifierIntervals`, cached; the result is shared, so it must not be changed. */
+function cachedSpecifierIntervals(specifier: string): readonly Interval[] | null {
+  let set = specifierMemo.get(specifier);
+  if (set === undefined) {
+    set = specifierIntervals(specifier);
+    if (specifierMemo.size >= MEMO_LIMIT) specifierMemo.clear();
+    specifierMemo.set(specifier, set);
+  }
+  return set;
+}
+
 /** Does the specifier admit this exact version? null when the specifier cannot be read. */
 export function specifierAllows(specifier: string, version: string): boolean | null {
-  const set = specifierIntervals(specifier);
+  const set = cachedSpecifierIntervals(specifier);
   if (set === null) return null;
   if (set.some((i) => i.lo === null && i.hi === null)) return true;
   const v = pep440(version);
@@ -482,11 +619,19 @@ export function compareVersionText(a: string, b: string): number {
 
 /** The `fixed` versions of an entry's ECOSYSTEM ranges, distinct, in ascending order. */
 export function fixVersions(affected: AffectedPackage): string[] {
-  const out = new Set<string>();
-  for (const range of ecosystemRanges(affected)) {
-    for (const event of range.events) if ("fixed" in event) out.add(event.fixed.trim());
+  return [...fixesOf(affected)];
+}
+
+function fixesOf(affected: AffectedPackage): readonly string[] {
+  const entry = preparedOf(affected);
+  if (entry.fixes === undefined) {
+    const out = new Set<string>();
+    for (const range of ecosystemRanges(affected)) {
+      for (const event of range.events) if ("fixed" in event) out.add(event.fixed.trim());
+    }
+    entry.fixes = [...out].sort(compareVersionText);
   }
-  return [...out].sort(compareVersionText);
+  return entry.fixes;
 }
 
 export interface FixSuggestion {
@@ -508,12 +653,21 @@ export function lowestFix(
   specifier: string,
 ): FixSuggestion {
   const name = normalizeName(packageName);
-  const entries = advisories.flatMap((a) => a.affected.filter((e) => normalizeName(e.name) === name));
+  const entries: AffectedPackage[] = [];
+  for (const advisory of advisories) {
+    for (const e of advisory.affected) if (normalizeName(e.name) === name) entries.push(e);
+  }
   const current = currentVersion === null ? null : pep440(currentVersion);
-  const candidates = [...new Set(entries.flatMap(fixVersions))]
-    .filter((v) => pep440(v) !== null)
-    .filter((v) => current === null || compare(v, current) >= 0)
-    .sort(compareVersionText);
+  const seen = new Set<string>();
+  const candidates: string[] = [];
+  for (const e of entries) {
+    for (const v of fixesOf(e)) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      if (pep440(v) !== null && (current === null || compare(v, current) >= 0)) candidates.push(v);
+    }
+  }
+  candidates.sort(compareVersionText);
   const version = candidates.find((v) => !entries.some((e) => isAffected(e, v))) ?? null;
   return { version, allowedBySpecifier: version === null ? null : specifierAllows(specifier, version) };
 }

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { describeFsError } from "../inventory/read.js";
 import { normalizeName } from "../standards/names.js";
+import { attachListedSummary, uncoveredListedVersions } from "./match.js";
 // The import side (YAML, JSON Schema, tar, zip) loads only when importing, keeping `audit` start-up light.
 import type { ImportWarning } from "./osv.js";
 import { isTopPackagesDocument, loadPopular, parseTopPackages, replacePopular } from "./popular.js";
@@ -114,8 +115,46 @@ function toStoreError(path: string, e: unknown): unknown {
   return new AdvisoryStoreError("other", path, `${where}: ${detail}`);
 }
 
-// Schema migrations, in order; `PRAGMA user_version` holds how many have run. Append, never edit.
-const MIGRATIONS: readonly string[] = [
+type Db = Database.Database;
+
+/** The `uncovered` column of an affected entry: JSON of `uncoveredListedVersions`. */
+function uncoveredJson(entry: AffectedPackage): string {
+  return JSON.stringify(uncoveredListedVersions(entry));
+}
+
+/**
+ * Schema 2: each entry's listed versions that its ranges do not account for, so matching a pinned version
+ * reads the short ranges and this short list instead of the whole `versions` list. The column is derived by
+ * match.ts: a change there to how ranges or listed versions match must append a migration that recomputes it
+ * (as this one does for the databases it upgrades).
+ */
+function addUncoveredVersions(db: Db): void {
+  db.exec("ALTER TABLE affected ADD COLUMN uncovered TEXT");
+  recomputeUncovered(db);
+}
+
+function recomputeUncovered(db: Db): void {
+  const update = db.prepare("UPDATE affected SET uncovered = ? WHERE rowid = ?");
+  // All rows first: better-sqlite3 cannot write while a read statement is still iterating.
+  const rows = db.prepare("SELECT rowid, name, ranges, versions FROM affected").all() as {
+    rowid: number;
+    name: string;
+    ranges: string;
+    versions: string;
+  }[];
+  for (const row of rows) {
+    const entry: AffectedPackage = {
+      name: row.name,
+      ranges: JSON.parse(row.ranges) as OsvRange[],
+      versions: JSON.parse(row.versions) as string[],
+    };
+    update.run(uncoveredJson(entry), row.rowid);
+  }
+}
+
+// Schema migrations, in order; `PRAGMA user_version` holds how many have run. Append, never edit. A migration
+// is SQL, or a function for what SQL cannot compute (PEP 440 matching); all run inside the import's transaction.
+const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
   `CREATE TABLE advisories (
      id TEXT PRIMARY KEY,
      kind TEXT NOT NULL CHECK (kind IN ('vulnerability', 'malicious')),
@@ -161,12 +200,13 @@ const MIGRATIONS: readonly string[] = [
      skipped INTEGER NOT NULL DEFAULT 0,
      warnings INTEGER NOT NULL DEFAULT 0
    );`,
+  addUncoveredVersions,
 ];
 
 /** The schema version this build writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
-
-type Db = Database.Database;
+/** The first schema with `affected.uncovered`; older databases (until their next update) are matched by scanning. */
+const UNCOVERED_SCHEMA = 2;
 
 function userVersion(db: Db): number {
   return db.pragma("user_version", { simple: true }) as number;
@@ -187,7 +227,11 @@ function checkNotNewer(db: Db, path: string): number {
 /** Runs pending migrations; must be called inside the import's write transaction. */
 function migrate(db: Db, path: string): void {
   const version = checkNotNewer(db, path);
-  for (let i = version; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i] ?? "");
+  for (let i = version; i < MIGRATIONS.length; i++) {
+    const migration = MIGRATIONS[i];
+    if (typeof migration === "function") migration(db);
+    else if (migration !== undefined) db.exec(migration);
+  }
   if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
 
@@ -322,7 +366,7 @@ function importStatements(db: Db) {
     deleteAffected: db.prepare("DELETE FROM affected WHERE advisory_id = ?"),
     deleteAliases: db.prepare("DELETE FROM aliases WHERE advisory_id = ?"),
     insertAffected: db.prepare(
-      "INSERT INTO affected (advisory_id, position, name, ranges, versions) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO affected (advisory_id, position, name, ranges, versions, uncovered) VALUES (?, ?, ?, ?, ?, ?)",
     ),
     insertAlias: db.prepare("INSERT OR IGNORE INTO aliases (alias, advisory_id) VALUES (?, ?)"),
     sourceSuccess: db.prepare(
@@ -382,6 +426,7 @@ function storeAdvisory(
       entry.name,
       JSON.stringify(entry.ranges),
       JSON.stringify(entry.versions),
+      uncoveredJson(entry),
     );
   });
   for (const alias of advisory.aliases) s.insertAlias.run(alias, advisory.id);
@@ -690,6 +735,8 @@ export interface AdvisoryStore {
   /** The popular-projects list, most popular first (normalised names); empty when none was imported. */
   popularNames(): string[];
   status(): StoreStatus;
+  /** `status().lastUpdate` without counting records (the audit's staleness check). */
+  lastUpdate(): string | null;
   close(): void;
 }
 
@@ -719,9 +766,51 @@ interface AffectedRow {
   name: string;
   ranges: string;
   versions: string;
+  /** JSON of `uncoveredListedVersions`; null in a database older than schema 2. */
+  uncovered: string | null;
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * An affected entry whose `versions` are parsed from the stored JSON only when first read: matching a PEP 440
+ * version uses the ranges and the short `uncovered` list instead (attached for match.ts), so the long lists
+ * (140,000 versions in the PyPA data) are mostly never parsed.
+ */
+function affectedFromRow(row: AffectedRow): AffectedPackage {
+  const text = row.versions;
+  let versions: string[] | undefined;
+  const entry: AffectedPackage = {
+    name: row.name,
+    ranges: JSON.parse(row.ranges) as OsvRange[],
+    get versions(): string[] {
+      versions ??= JSON.parse(text) as string[];
+      return versions;
+    },
+    set versions(value: string[]) {
+      versions = value;
+      // Keep matching true to the new list (nothing in pycustoms changes a stored record).
+      if (row.uncovered !== null) {
+        const uncovered = uncoveredListedVersions({
+          name: entry.name,
+          ranges: entry.ranges,
+          versions: value,
+        });
+        attachListedSummary(entry, { empty: value.length === 0, uncovered });
+      }
+    },
+  };
+  if (row.uncovered !== null) {
+    // "[]" is what JSON.stringify wrote for an empty list (most entries' uncovered versions).
+    const uncovered = row.uncovered === "[]" ? NONE : (JSON.parse(row.uncovered) as string[]);
+    attachListedSummary(entry, { empty: text === "[]", uncovered });
+  }
+  return entry;
 }
 
 function advisoryFromRows(row: AdvisoryRow, affected: AffectedPackage[]): Advisory {
+  const refs = row.refs;
+  let references: Advisory["references"] | undefined;
   return {
     id: row.id,
     aliases: JSON.parse(row.aliases) as string[],
@@ -734,7 +823,14 @@ function advisoryFromRows(row: AdvisoryRow, affected: AffectedPackage[]): Adviso
     severity: JSON.parse(row.severity) as SeverityVector[],
     databaseSeverity: row.database_severity,
     affected,
-    references: JSON.parse(row.refs) as { type: string; url: string }[],
+    // Parsed when read: only the records that end up in a finding need their references (for the URL).
+    get references(): Advisory["references"] {
+      references ??= JSON.parse(refs) as Advisory["references"];
+      return references;
+    },
+    set references(value: Advisory["references"]) {
+      references = value;
+    },
   };
 }
 
@@ -792,7 +888,9 @@ function makeStore(db: Db, path: string): AdvisoryStore {
     `SELECT ${ADVISORY_COLUMNS} FROM json_each(?) AS q JOIN advisories AS a ON a.id = q.value`,
   );
   const affectedById = db.prepare(
-    `SELECT f.advisory_id, f.name, f.ranges, f.versions
+    `SELECT f.advisory_id, f.name, f.ranges, f.versions, ${
+      userVersion(db) >= UNCOVERED_SCHEMA ? "f.uncovered" : "NULL AS uncovered"
+    }
        FROM json_each(?) AS q JOIN affected AS f ON f.advisory_id = q.value
       ORDER BY f.advisory_id, f.position`,
   );
@@ -807,13 +905,12 @@ function makeStore(db: Db, path: string): AdvisoryStore {
     const json = JSON.stringify(ids);
     const affected = new Map<string, AffectedPackage[]>();
     for (const row of affectedById.all(json) as AffectedRow[]) {
-      const list = affected.get(row.advisory_id) ?? [];
-      list.push({
-        name: row.name,
-        ranges: JSON.parse(row.ranges) as OsvRange[],
-        versions: JSON.parse(row.versions) as string[],
-      });
-      affected.set(row.advisory_id, list);
+      let list = affected.get(row.advisory_id);
+      if (list === undefined) {
+        list = [];
+        affected.set(row.advisory_id, list);
+      }
+      list.push(affectedFromRow(row));
     }
     const result = new Map<string, Advisory>();
     for (const row of advisoriesById.all(json) as AdvisoryRow[]) {
@@ -935,6 +1032,15 @@ function makeStore(db: Db, path: string): AdvisoryStore {
           lastUpdate: checked.sort().at(-1) ?? null,
           popular: popularStatus(db),
         };
+      });
+    },
+    lastUpdate() {
+      return guarded(() => {
+        // ISO-8601 UTC stamps sort as text, as in status().
+        const row = db.prepare("SELECT MAX(last_checked) AS last FROM sources").get() as {
+          last: string | null;
+        };
+        return row.last;
       });
     },
     close() {

@@ -166,8 +166,7 @@ export async function runAudit(req: AuditRequest): Promise<AuditRun> {
     skipped.push({ check: "vulnerability", reason }, { check: "malicious", reason });
   } else {
     try {
-      const status = store.status();
-      const lastUpdate = status.lastUpdate;
+      const lastUpdate = store.lastUpdate();
       const stale = lastUpdate === null || req.now.getTime() - Date.parse(lastUpdate) > req.config.maxDbAgeMs;
       database = { path: store.path, lastUpdate, stale };
       if (stale) {

@@ -32,14 +32,13 @@ export const MALICIOUS_SUMMARY =
 
 const SUMMARY_LENGTH = 120;
 
+// Case-insensitive prefix tests that allocate nothing: this runs inside every sort of ids.
+const ID_PREFIXES = [/^MAL-/i, /^GHSA-/i, /^PYSEC-/i, /^CVE-/i];
+
 /** Rank of an id's database for choosing a group's id (lower is preferred). */
 function idRank(id: string): number {
-  const upper = id.toUpperCase();
-  if (upper.startsWith("MAL-")) return 0;
-  if (upper.startsWith("GHSA-")) return 1;
-  if (upper.startsWith("PYSEC-")) return 2;
-  if (upper.startsWith("CVE-")) return 3;
-  return 4;
+  const rank = ID_PREFIXES.findIndex((prefix) => prefix.test(id));
+  return rank === -1 ? ID_PREFIXES.length : rank;
 }
 
 export function compareIds(a: string, b: string): number {
@@ -88,11 +87,17 @@ export function groupByAlias(advisories: readonly Advisory[]): { ids: string[]; 
 
 /** One line of text: the record's summary, else the first non-empty line of its details, shortened. */
 function summaryOf(records: readonly Advisory[]): string {
-  const firstLine = (details: string): string =>
-    details
-      .split("\n")
-      .map((line) => line.trim())
-      .find((line) => line !== "") ?? "";
+  // Line by line, without splitting the whole text: details run to many kilobytes.
+  const firstLine = (details: string): string => {
+    for (let start = 0; start <= details.length; ) {
+      const newline = details.indexOf("\n", start);
+      const end = newline === -1 ? details.length : newline;
+      const line = details.slice(start, end).trim();
+      if (line !== "") return line;
+      start = end + 1;
+    }
+    return "";
+  };
   let text = records.find((r) => r.summary.trim() !== "")?.summary.trim() ?? "";
   for (const record of records) {
     if (text !== "") break;
@@ -165,7 +170,9 @@ function findingsFor(dep: Dependency, advisories: readonly Advisory[]): Finding[
   };
   if (dep.version !== null) {
     const version = dep.version;
-    const matched = live.filter((a) => entriesFor(a, name).some((e) => isAffected(e, version)));
+    const matched = live.filter((a) =>
+      a.affected.some((e) => normalizeName(e.name) === name && isAffected(e, version)),
+    );
     return groupByAlias(matched).map(({ ids, records }) => {
       const facts = factsOf(ids, records);
       const fix = facts.kind === "malicious" ? null : lowestFix(name, records, version, dep.specifier);
@@ -255,12 +262,16 @@ export function fixSuggestions(
   const byPackage = new Map<string, Finding[]>();
   for (const f of findings) {
     if (f.kind !== "vulnerability" && f.kind !== "malicious") continue;
-    byPackage.set(f.package, [...(byPackage.get(f.package) ?? []), f]);
+    const list = byPackage.get(f.package);
+    if (list === undefined) byPackage.set(f.package, [f]);
+    else list.push(f);
   }
   const specifiersByName = new Map<string, string[]>();
   for (const d of deps) {
     const name = normalizeName(d.name);
-    specifiersByName.set(name, [...(specifiersByName.get(name) ?? []), d.specifier]);
+    const list = specifiersByName.get(name);
+    if (list === undefined) specifiersByName.set(name, [d.specifier]);
+    else list.push(d.specifier);
   }
   const out = new Map<string, PackageFix>();
   for (const [name, list] of [...byPackage].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { valid } from "@renovatebot/pep440";
+import { compare as pep440Compare, valid } from "@renovatebot/pep440";
 import fc from "fast-check";
 import {
   admittedAffected,
   affectedIntervals,
+  attachListedSummary,
+  comparePep440,
   fixVersions,
   intervalText,
   isAffected,
   lowestFix,
   specifierAllows,
+  uncoveredListedVersions,
 } from "../../src/advisories/match.js";
 import type { Advisory, AffectedPackage, OsvEvent, OsvRange } from "../../src/advisories/types.js";
 import { MALICIOUS_ARCHIVE, PYPA_ARCHIVE, readRecords } from "./real-records.js";
@@ -533,5 +536,121 @@ describe("real data", () => {
     const adv = malicious.get("osv/withdrawn/pypi/lodestone/MAL-2023-8651.json") as Advisory;
     assert.notEqual(adv.withdrawn, null);
     assert.equal(isAffected(adv.affected[0] as AffectedPackage, "0.0.58"), true);
+  });
+});
+
+describe("matching from a listed-versions summary (what the store attaches)", () => {
+  /** A copy of `e` that matches PEP 440 versions from its uncovered listed versions only, as the store's do. */
+  function summarised(e: AffectedPackage): AffectedPackage {
+    const copy: AffectedPackage = { name: e.name, ranges: e.ranges, versions: e.versions };
+    const uncovered = uncoveredListedVersions({ ...e });
+    attachListedSummary(copy, { empty: e.versions.length === 0, uncovered });
+    return copy;
+  }
+
+  test("listed versions inside the entry's own ranges are covered; others, and text that is not PEP 440, are not", () => {
+    const e = entry(
+      [[{ introduced: "1.0" }, { fixed: "2.0" }]],
+      ["1.0", "1.5.post1", "1.9rc1", "2.0", "0.9", "1.2-final"],
+    );
+    assert.deepEqual(uncoveredListedVersions(e), ["2.0", "0.9", "1.2-final"]);
+  });
+
+  test("with a bound that has a local label, listed versions without one are never covered", () => {
+    const e = entry([[{ introduced: "1.0" }, { fixed: "1.5+cpu" }]], ["1.2", "1.2+cpu"]);
+    assert.deepEqual(uncoveredListedVersions(e), ["1.2"]);
+    // 1.5 is listed, so `1.5+zzz` is affected (a local build of a listed version), though it equals the
+    // bound `fixed: 1.5+zzz` and so lies outside the range: 1.5 must stay in the uncovered list.
+    const f = entry([[{ introduced: "1.0" }, { fixed: "1.5+zzz" }]], ["1.5"]);
+    assert.deepEqual(uncoveredListedVersions(f), ["1.5"]);
+    assert.equal(isAffected(summarised(f), "1.5+zzz"), true);
+  });
+
+  test("an epoch of 0 written out is the same version: 0!2.0 is listed when 2.0 is", () => {
+    const e = entry([], ["2.0", "3.1"]);
+    assert.equal(isAffected(e, "0!2.0"), true);
+    assert.equal(isAffected(e, "0!3.1.0"), true);
+    assert.equal(isAffected(e, "1!2.0"), false);
+  });
+
+  test("the summary gives the same answer as scanning `versions`, for random entries and versions", () => {
+    const version = fc.oneof(
+      fc.constantFrom(
+        "0",
+        "1.0",
+        "1.0.0",
+        "V1.0",
+        "1.0RC1",
+        "1.0rc1",
+        "1.0.post1",
+        "1.0.dev0",
+        "1.0+local",
+        "1.0+LOCAL",
+        "1.0+cpu.1",
+        "0!1.0",
+        "1!1.0",
+        "2.0",
+        "2.0+local",
+        "junk",
+        " 1.5 ",
+        "1.0+bad+",
+      ),
+      fc
+        .tuple(
+          fc.nat(3),
+          fc.nat(3),
+          fc.constantFrom("", "a1", "rc2", ".post1", ".dev3"),
+          fc.constantFrom("", "+x", "+1"),
+        )
+        .map(([a, b, s, l]) => `${a}.${b}${s}${l}`),
+    );
+    const event = fc.oneof(
+      version.map((v): OsvEvent => ({ introduced: v })),
+      version.map((v): OsvEvent => ({ fixed: v })),
+      version.map((v): OsvEvent => ({ last_affected: v })),
+      version.map((v): OsvEvent => ({ limit: v })),
+    );
+    const anEntry = fc
+      .tuple(
+        fc.array(fc.array(event, { maxLength: 5 }), { maxLength: 3 }),
+        fc.array(version, { maxLength: 6 }),
+      )
+      .map(([ranges, versions]) => entry(ranges, versions));
+    fc.assert(
+      fc.property(anEntry, fc.array(version, { minLength: 1, maxLength: 8 }), (e, candidates) => {
+        const fast = summarised(e);
+        for (const v of candidates) assert.equal(isAffected(fast, v), isAffected(e, v), v);
+        // A fix suggestion tries fixed versions: the same from both.
+        const adv = advisory("X", [e]);
+        assert.deepEqual(
+          lowestFix("pkg", [advisory("X", [fast])], null, ""),
+          lowestFix("pkg", [adv], null, ""),
+        );
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("versions are ordered as @renovatebot/pep440 orders them, from cached parses", () => {
+    const version = fc
+      .tuple(
+        fc.constantFrom("", "1!", "0!"),
+        fc.array(fc.nat(12), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom("", "a", "b1", "rc2", "alpha3", "c"),
+        fc.constantFrom("", ".post1", "-2", ".post0", "post3"),
+        fc.constantFrom("", ".dev0", ".dev4", "dev"),
+        fc.constantFrom("", "+abc", "+1.x", "+Local-2", "+01"),
+      )
+      .map(
+        ([epoch, release, pre, post, dev, local]) =>
+          `${epoch}${release.join(".")}${pre}${post}${dev}${local}`,
+      )
+      .filter((v) => valid(v) !== null);
+    fc.assert(
+      fc.property(version, version, (a, b) => {
+        assert.equal(Math.sign(comparePep440(a, b)), Math.sign(pep440Compare(a, b)), `${a} vs ${b}`);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -3,7 +3,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { valid } from "@renovatebot/pep440";
 import Database from "better-sqlite3";
+import { isAffected } from "../../src/advisories/match.js";
 import {
   type AdvisoryStore,
   AdvisoryStoreError,
@@ -15,6 +17,11 @@ import {
   resolveDbPath,
   SCHEMA_VERSION,
 } from "../../src/advisories/store.js";
+import type { Advisory, AffectedPackage } from "../../src/advisories/types.js";
+import { checkAdvisories } from "../../src/checks/advisories.js";
+import type { Finding } from "../../src/checks/types.js";
+import { makeDependency } from "../../src/inventory/dependency.js";
+import type { Dependency } from "../../src/inventory/types.js";
 import { fixture, sharedData } from "../paths.js";
 import { makeZip, osvJson, serveFile, tempDir, writeTree } from "./source-builders.js";
 
@@ -43,6 +50,79 @@ function integrity(path: string): string {
     return db.pragma("integrity_check", { simple: true }) as string;
   } finally {
     db.close();
+  }
+}
+
+/** A copy of the database at `from` as schema 1 wrote it: no `uncovered` column, user_version 1. */
+function downgradeCopy(from: string, to: string): void {
+  const source = new Database(from, { readonly: true });
+  source.exec(`VACUUM INTO '${to}'`);
+  source.close();
+  const db = new Database(to);
+  db.exec("ALTER TABLE affected DROP COLUMN uncovered");
+  db.pragma("user_version = 1");
+  db.close();
+}
+
+/**
+ * Pins for every PyPA package: the first listed version of its first record, the first fixed version of each
+ * of its first three records, and (with `all`) versions that are not PEP 440 when a record lists some.
+ */
+function realPins(dbPath: string, pep440Only = false): Dependency[] {
+  const db = new Database(dbPath, { readonly: true });
+  const rows = db
+    .prepare(
+      "SELECT name, ranges, versions FROM affected WHERE advisory_id LIKE 'PYSEC-%' ORDER BY name, advisory_id",
+    )
+    .all() as { name: string; ranges: string; versions: string }[];
+  db.close();
+  const pins = new Map<string, Set<string>>();
+  const records = new Map<string, number>();
+  for (const row of rows) {
+    const versions = pins.get(row.name) ?? new Set<string>();
+    pins.set(row.name, versions);
+    const seen = records.get(row.name) ?? 0;
+    records.set(row.name, seen + 1);
+    const listed = JSON.parse(row.versions) as string[];
+    const first = listed[0];
+    if (seen === 0 && first !== undefined) versions.add(first);
+    if (!pep440Only) {
+      const odd = listed.find((v) => valid(v.trim()) === null);
+      if (odd !== undefined) versions.add(odd);
+    }
+    if (seen >= 3) continue;
+    for (const range of JSON.parse(row.ranges) as { events: Record<string, string>[] }[]) {
+      const fixed = range.events.find((e) => e.fixed !== undefined)?.fixed;
+      if (fixed !== undefined) versions.add(fixed);
+    }
+  }
+  if (pep440Only)
+    for (const versions of pins.values())
+      for (const v of versions) if (valid(v.trim()) === null) versions.delete(v);
+  const deps: Dependency[] = [];
+  for (const [name, versions] of pins) {
+    for (const version of versions) {
+      deps.push(
+        makeDependency({
+          rawName: name,
+          format: "requirements",
+          file: "requirements.txt",
+          line: deps.length + 1,
+          specifier: `==${version}`,
+        }),
+      );
+    }
+  }
+  return deps;
+}
+
+/** The advisory check over `deps` with the database at `dbPath`, as the audit runs it. */
+function findingsWith(dbPath: string, deps: readonly Dependency[]): Finding[] {
+  const store = mustOpen(dbPath);
+  try {
+    return checkAdvisories(deps, store.advisoriesFor([...new Set(deps.map((d) => d.name))]));
+  } finally {
+    store.close();
   }
 }
 
@@ -244,6 +324,137 @@ describe("the advisory store with the real snapshots", () => {
       assert.ok(ms < 250, `${ms} ms`);
     } finally {
       store.close();
+    }
+  });
+
+  test("every version a stored record lists is matched, in any spelling, and other versions as by scanning", () => {
+    const store = mustOpen(dbPath);
+    const failures: string[] = [];
+    let listed = 0;
+    let others = 0;
+    try {
+      const names = (
+        new Database(dbPath, { readonly: true }).prepare("SELECT DISTINCT name FROM affected").all() as {
+          name: string;
+        }[]
+      ).map((r) => r.name);
+      const seen = new Set<Advisory>();
+      for (const advisories of store.advisoriesFor(names).values()) {
+        for (const advisory of advisories) {
+          if (seen.has(advisory)) continue;
+          seen.add(advisory);
+          for (const stored of advisory.affected) {
+            // The same entry as parsed from the record, without the store's summary: matched by scanning.
+            const scanned: AffectedPackage = {
+              name: stored.name,
+              ranges: stored.ranges,
+              versions: [...stored.versions],
+            };
+            for (const version of scanned.versions) {
+              listed++;
+              const spellings = [version, version.toUpperCase(), ` ${version} `];
+              if (valid(version.trim()) !== null && !version.includes("+"))
+                spellings.push(`${version}+local.1`);
+              for (const v of spellings) {
+                if (!isAffected(stored, v))
+                  failures.push(`${advisory.id}: listed ${JSON.stringify(v)} not matched`);
+              }
+            }
+            const probes = new Set(["0", "0.0.1", "1.0", "999.0", "1.0+cpu", "not-a-version"]);
+            for (const range of stored.ranges) {
+              for (const event of range.events) {
+                const v = Object.values(event)[0] as string;
+                probes.add(v);
+                probes.add(`${v}.post1`);
+                probes.add(`${v}rc1`);
+              }
+            }
+            for (const v of probes) {
+              others++;
+              if (isAffected(stored, v) !== isAffected(scanned, v)) {
+                failures.push(`${advisory.id}: ${JSON.stringify(v)} differs from the scan`);
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      store.close();
+    }
+    assert.deepEqual(failures.slice(0, 20), []);
+    assert.ok(listed > 140_000, `${listed} listed versions checked`);
+    assert.ok(others > 50_000, `${others} other versions checked`);
+  });
+
+  test("pinned matching never reads a stored `versions` list: with every list unreadable, the findings are the same", () => {
+    const broken = join(dir.path, "unreadable-versions.sqlite");
+    const source = new Database(dbPath, { readonly: true });
+    source.exec(`VACUUM INTO '${broken}'`);
+    source.close();
+    const db = new Database(broken);
+    // Not JSON: parsing any of these lists would throw.
+    db.exec("UPDATE affected SET versions = 'unreadable' WHERE versions <> '[]'");
+    db.close();
+    const deps = realPins(dbPath, true);
+    assert.ok(deps.length > 1000, `${deps.length} pins`);
+    const expected = findingsWith(dbPath, deps);
+    assert.ok(expected.length > 2000, `${expected.length} findings`);
+    assert.deepEqual(findingsWith(broken, deps), expected);
+  });
+
+  test("a schema-1 database is matched by scanning until an update migrates it in place, with the same findings", async () => {
+    const old = join(dir.path, "schema-1.sqlite");
+    downgradeCopy(dbPath, old);
+    const deps = realPins(dbPath);
+    const expected = findingsWith(dbPath, deps);
+    const store = mustOpen(old);
+    try {
+      assert.equal(store.status().schemaVersion, 1);
+    } finally {
+      store.close();
+    }
+    assert.deepEqual(findingsWith(old, deps), expected, "read as it is (no summaries: scanning)");
+
+    const report = await importSources(old, [], { now });
+    assert.deepEqual(report.sources, []);
+    const upgraded = new Database(old, { readonly: true });
+    const fresh = new Database(dbPath, { readonly: true });
+    try {
+      assert.equal(upgraded.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+      const rows = (d: Database.Database) =>
+        d
+          .prepare("SELECT advisory_id, position, uncovered FROM affected ORDER BY advisory_id, position")
+          .all();
+      assert.deepEqual(rows(upgraded), rows(fresh), "the migration computes what an import writes");
+    } finally {
+      upgraded.close();
+      fresh.close();
+    }
+    assert.deepEqual(findingsWith(old, deps), expected, "after the migration");
+    assert.equal(integrity(old), "ok");
+  });
+
+  test("a migration is part of the update's transaction: an update that fails leaves the old schema as it was", async () => {
+    const old = join(dir.path, "schema-1-failed.sqlite");
+    downgradeCopy(dbPath, old);
+    const stop = new Error("stop");
+    const error = await rejection(
+      importSources(old, [maliciousTarball], {
+        onProgress: (p) => {
+          if (p.phase === "import" && p.records >= 500) throw stop;
+        },
+      }),
+    );
+    assert.equal(error, stop);
+    const db = new Database(old, { readonly: true });
+    try {
+      assert.equal(db.pragma("user_version", { simple: true }), 1);
+      const columns = (db.prepare("PRAGMA table_info(affected)").all() as { name: string }[]).map(
+        (c) => c.name,
+      );
+      assert.deepEqual(columns, ["advisory_id", "position", "name", "ranges", "versions"]);
+    } finally {
+      db.close();
     }
   });
 
