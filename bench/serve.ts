@@ -23,6 +23,9 @@ import {
 const JSON_ACCEPT = "application/vnd.pypi.simple.v1+json";
 const HTML_ACCEPT = "application/vnd.pypi.simple.v1+html";
 const DURATION = "5s";
+const WARM_UP = "1s";
+/** Rounds of the 16-client measurements (each row's median is reported). */
+const ROUNDS = 3;
 const WHEEL_BYTES = 10 * 1024 * 1024;
 const PAGE_RELEASES = 80;
 const PIP_PACKAGES = 20;
@@ -74,6 +77,8 @@ function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv
 interface Serve {
   child: ChildProcess;
   url: string;
+  /** The worker processes of `--workers N` (from the start-up lines); empty for a single process. */
+  workerPids: number[];
 }
 
 /** Starts the built CLI's `serve` and waits for the line that names its URL. */
@@ -82,13 +87,14 @@ async function startServe(args: string[], cwd: string): Promise<Serve> {
     cwd,
     stdio: ["ignore", "ignore", "pipe"],
   });
+  let seen = "";
   const url = await new Promise<string>((resolve, reject) => {
-    let seen = "";
     const timer = setTimeout(() => reject(new Error(`pycustoms serve did not start:\n${seen}`)), 20_000);
     child.stderr?.setEncoding("utf8").on("data", (d: string) => {
       seen += d;
       const m = /pycustoms serve: (http:\/\/\S+)\/simple\//.exec(seen);
-      if (m?.[1]) {
+      // With --workers, wait for the whole block: the workers line comes after the URL.
+      if (m?.[1] && /Point clients at it/.test(seen)) {
         clearTimeout(timer);
         resolve(m[1]);
       }
@@ -99,7 +105,8 @@ async function startServe(args: string[], cwd: string): Promise<Serve> {
     });
   });
   child.stderr?.resume();
-  return { child, url };
+  const pids = /workers: +\d+ processes \(pids ([\d, ]+);/.exec(seen)?.[1] ?? "";
+  return { child, url, workerPids: pids === "" ? [] : pids.split(", ").map(Number) };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -139,6 +146,43 @@ interface WrkResult {
   errors: string | null;
 }
 
+interface WrkSpec {
+  label: string;
+  url: string;
+  bodyBytes: number;
+  accept?: string;
+}
+
+/**
+ * Every spec once per round, in turn, each keeping its median round. The machine is shared (other work may run in
+ * bursts): a burst then spoils one round of every row rather than all of one row, and the median drops it.
+ */
+async function wrkRounds<K extends string>(
+  wrkPath: string,
+  rounds: number,
+  specs: Record<K, WrkSpec>,
+): Promise<Record<K, WrkResult>> {
+  const keys = Object.keys(specs) as K[];
+  const runs = new Map<K, WrkResult[]>(keys.map((k) => [k, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const key of keys) {
+      const spec = specs[key];
+      const result = await wrk(wrkPath, spec.label, spec.url, spec.bodyBytes, {
+        ...(spec.accept ? { accept: spec.accept } : {}),
+      });
+      runs.get(key)?.push(result);
+    }
+  }
+  const out = {} as Record<K, WrkResult>;
+  for (const key of keys) {
+    const all = runs.get(key) ?? [];
+    const mid = [...all].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[Math.floor(all.length / 2)];
+    const errors = all.map((r) => r.errors).filter((e): e is string => e !== null);
+    if (mid) out[key] = { ...mid, errors: errors.length > 0 ? errors.join("; ") : null };
+  }
+  return out;
+}
+
 async function wrk(
   wrkPath: string,
   label: string,
@@ -146,9 +190,11 @@ async function wrk(
   bodyBytes: number,
   options: { connections?: number; accept?: string } = {},
 ): Promise<WrkResult> {
-  const args = ["-t2", `-c${options.connections ?? 16}`, `-d${DURATION}`];
+  const args = ["-t2", `-c${options.connections ?? 16}`];
   if (options.accept) args.push("-H", `Accept: ${options.accept}`);
-  const r = await run(wrkPath, [...args, url]);
+  // An unmeasured second first, for every server alike: JIT warm-up, connections set up, each worker's caches.
+  await run(wrkPath, [...args, `-d${WARM_UP}`, url]);
+  const r = await run(wrkPath, [...args, `-d${DURATION}`, url]);
   if (r.code !== 0) throw new Error(`wrk failed for ${label}: ${r.stderr || r.stdout}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? Number.NaN);
   const problems = [
@@ -355,6 +401,10 @@ export async function serveReport(): Promise<string> {
       work,
     );
     children.push(accel.child);
+    // The same, as two processes sharing one port (`--workers 2`, node:cluster).
+    const workersPort = await freePort();
+    const workers = await startServe(["--port", String(workersPort), "--workers", "2", ...upstreamArg], work);
+    children.push(workers.child);
 
     // Warm the cache (and check what is served) before anything is measured.
     const pageUrl = `${plain.url}/simple/pagepkg/`;
@@ -368,6 +418,10 @@ export async function serveReport(): Promise<string> {
       );
     }
     await fetchBytes(`${accel.url}/simple/bigwheel/`, JSON_ACCEPT);
+    const workersPage = await fetchBytes(`${workers.url}/simple/pagepkg/`, JSON_ACCEPT);
+    if (!workersPage.body.equals(json.body) || workers.workerPids.length !== 2)
+      throw new Error(`--workers 2 serves another page, or did not name its 2 workers`);
+    const workersPageUrl = `${workers.url}/simple/pagepkg/`;
 
     const www = join(work, "www");
     mkdirSync(www, { recursive: true });
@@ -400,43 +454,30 @@ export async function serveReport(): Promise<string> {
 
     // Node's own ceiling for the same bytes on this machine: node:http and a bare Fastify route, no work at all.
     const ceiling = await startCeilingServers(json.body);
-    const nodeHttp = await wrk(
-      wrkPath,
-      "page, JSON: bare node:http (reference)",
-      ceiling.httpUrl,
-      json.body.length,
-    );
-    const bareFastify = await wrk(
-      wrkPath,
-      "page, JSON: bare Fastify (reference)",
-      ceiling.fastifyUrl,
-      json.body.length,
-    );
+    const page = (label: string, url: string, body: Buffer, accept?: string): WrkSpec => ({
+      label,
+      url,
+      bodyBytes: body.length,
+      ...(accept ? { accept } : {}),
+    });
+    const wheelSpec = (label: string, url: string): WrkSpec => ({ label, url, bodyBytes: big.bytes.length });
+    const measured = await wrkRounds(wrkPath, ROUNDS, {
+      pageJson: page("page, JSON: pycustoms", pageUrl, json.body, JSON_ACCEPT),
+      pageJsonWorkers: page("page, JSON: pycustoms --workers 2", workersPageUrl, json.body, JSON_ACCEPT),
+      pageJsonNginx: page("page, JSON: nginx", `${nginxUrl}/page.json`, json.body),
+      // Node's own ceiling for the same bytes on this machine: node:http and a bare Fastify route, no work at all.
+      nodeHttp: page("page, JSON: bare node:http (reference)", ceiling.httpUrl, json.body),
+      bareFastify: page("page, JSON: bare Fastify (reference)", ceiling.fastifyUrl, json.body),
+      pageHtml: page("page, HTML: pycustoms", pageUrl, html.body, HTML_ACCEPT),
+      pageHtmlWorkers: page("page, HTML: pycustoms --workers 2", workersPageUrl, html.body, HTML_ACCEPT),
+      pageHtmlNginx: page("page, HTML: nginx", `${nginxUrl}/page.html`, html.body),
+      wheel: wheelSpec("10 MB wheel: pycustoms (Node)", `${plain.url}${wheelPath}`),
+      wheelWorkers: wheelSpec("10 MB wheel: pycustoms --workers 2 (Node)", `${workers.url}${wheelPath}`),
+      wheelOffload: wheelSpec("10 MB wheel: nginx + pycustoms X-Accel-Redirect", `${offloadUrl}${wheelPath}`),
+      wheelNginx: wheelSpec("10 MB wheel: nginx", `${nginxUrl}/bigwheel.whl`),
+    });
     await ceiling.close();
-
-    const results = {
-      pageJson: await wrk(wrkPath, "page, JSON: pycustoms", pageUrl, json.body.length, {
-        accept: JSON_ACCEPT,
-      }),
-      pageJsonNginx: await wrk(wrkPath, "page, JSON: nginx", `${nginxUrl}/page.json`, json.body.length),
-      pageHtml: await wrk(wrkPath, "page, HTML: pycustoms", pageUrl, html.body.length, {
-        accept: HTML_ACCEPT,
-      }),
-      pageHtmlNginx: await wrk(wrkPath, "page, HTML: nginx", `${nginxUrl}/page.html`, html.body.length),
-      wheel: await wrk(
-        wrkPath,
-        "10 MB wheel: pycustoms (Node)",
-        `${plain.url}${wheelPath}`,
-        big.bytes.length,
-      ),
-      wheelOffload: await wrk(
-        wrkPath,
-        "10 MB wheel: nginx + pycustoms X-Accel-Redirect",
-        `${offloadUrl}${wheelPath}`,
-        big.bytes.length,
-      ),
-      wheelNginx: await wrk(wrkPath, "10 MB wheel: nginx", `${nginxUrl}/bigwheel.whl`, big.bytes.length),
-    };
+    const { nodeHttp, bareFastify, ...results } = measured;
     const rss16 = peakRssMb(plain.child.pid);
     const page64 = await wrk(wrkPath, "page, JSON, 64 clients: pycustoms", pageUrl, json.body.length, {
       accept: JSON_ACCEPT,
@@ -451,6 +492,23 @@ export async function serveReport(): Promise<string> {
     );
     const rss64 = peakRssMb(plain.child.pid);
     const accelRss = peakRssMb(accel.child.pid);
+    const workersPage64 = await wrk(
+      wrkPath,
+      "page, JSON, 64 clients: pycustoms --workers 2",
+      workersPageUrl,
+      json.body.length,
+      { accept: JSON_ACCEPT, connections: 64 },
+    );
+    const workersWheel64 = await wrk(
+      wrkPath,
+      "10 MB wheel, 64 clients: pycustoms --workers 2 (Node)",
+      `${workers.url}${wheelPath}`,
+      big.bytes.length,
+      { connections: 64 },
+    );
+    const workerRss = workers.workerPids.map((pid) => peakRssMb(pid));
+    const primaryRss = peakRssMb(workers.child.pid);
+    const workersTotalRss = primaryRss + workerRss.reduce((a, b) => a + b, 0);
 
     // pip: the same 20 packages, warm proxy cache, no pip cache; alternate the order, take the median.
     const env = pipEnv();
@@ -494,36 +552,47 @@ export async function serveReport(): Promise<string> {
           : pct(by === "rps" ? r.requestsPerSec / base.requestsPerSec : r.mbPerSec / base.mbPerSec);
       return `| ${r.label} | ${fmt(r.requestsPerSec)} | ${fmt(r.mbPerSec)} | ${ratio} |${r.errors ? ` ${r.errors}` : ""}`;
     };
+    const bestJson = Math.max(results.pageJson.requestsPerSec, results.pageJsonWorkers.requestsPerSec);
+    const bestHtml = Math.max(results.pageHtml.requestsPerSec, results.pageHtmlWorkers.requestsPerSec);
     const pagesOk =
-      results.pageJson.requestsPerSec >= 0.5 * results.pageJsonNginx.requestsPerSec &&
-      results.pageHtml.requestsPerSec >= 0.5 * results.pageHtmlNginx.requestsPerSec;
-    const bestFiles = Math.max(results.wheel.mbPerSec, results.wheelOffload.mbPerSec);
+      bestJson >= 0.5 * results.pageJsonNginx.requestsPerSec &&
+      bestHtml >= 0.5 * results.pageHtmlNginx.requestsPerSec;
+    const bestFiles = Math.max(
+      results.wheel.mbPerSec,
+      results.wheelWorkers.mbPerSec,
+      results.wheelOffload.mbPerSec,
+    );
     const filesRatio = bestFiles / results.wheelNginx.mbPerSec;
     const pipRatio = median(proxyMs) / median(directMs);
     const out = [
       `### serve: pycustoms serve against nginx (${header()})`,
       "",
-      `wrk -t2 -c16 -d${DURATION} on loopback (client and servers share the machine). Page: ${PAGE_RELEASES} releases, JSON ${fmt(json.body.length / 1024, 1)} KiB, HTML ${fmt(html.body.length / 1024, 1)} KiB; wheel ${fmt(big.bytes.length / 2 ** 20, 1)} MiB. MB/s = 10^6 body bytes per second.`,
+      `wrk -t2 -c16 -d${DURATION}, each after a ${WARM_UP} unmeasured run, median of ${ROUNDS} rounds taken in turn (64-client rows: one run), on loopback (client and servers share the machine). Page: ${PAGE_RELEASES} releases, JSON ${fmt(json.body.length / 1024, 1)} KiB, HTML ${fmt(html.body.length / 1024, 1)} KiB; wheel ${fmt(big.bytes.length / 2 ** 20, 1)} MiB. MB/s = 10^6 body bytes per second.`,
       "",
       "| what | requests/s | MB/s | of nginx |",
       "|---|---:|---:|---:|",
       row(results.pageJson, results.pageJsonNginx, "rps"),
+      row(results.pageJsonWorkers, results.pageJsonNginx, "rps"),
       row(results.pageJsonNginx, null, "rps"),
       row(nodeHttp, results.pageJsonNginx, "rps"),
       row(bareFastify, results.pageJsonNginx, "rps"),
       row(results.pageHtml, results.pageHtmlNginx, "rps"),
+      row(results.pageHtmlWorkers, results.pageHtmlNginx, "rps"),
       row(results.pageHtmlNginx, null, "rps"),
       row(results.wheel, results.wheelNginx, "mb"),
+      row(results.wheelWorkers, results.wheelNginx, "mb"),
       row(results.wheelOffload, results.wheelNginx, "mb"),
       row(results.wheelNginx, null, "mb"),
       row(page64, null, "rps"),
       row(wheel64, null, "mb"),
+      row(workersPage64, null, "rps"),
+      row(workersWheel64, null, "mb"),
       "",
-      `Peak memory (VmHWM) of the pycustoms process serving from Node: ${fmt(rss16)} MB after the 16-client runs, ${fmt(rss64)} MB after the 64-client runs (target < 200 MB); the X-Accel-Redirect instance: ${fmt(accelRss)} MB.`,
+      `Peak memory (VmHWM) of the pycustoms process serving from Node: ${fmt(rss16)} MB after the 16-client runs, ${fmt(rss64)} MB after the 64-client runs (target < 200 MB); the X-Accel-Redirect instance: ${fmt(accelRss)} MB. \`--workers 2\` after its 64-client runs: workers ${workerRss.map((m) => fmt(m)).join(" and ")} MB, primary ${fmt(primaryRss)} MB, ${fmt(workersTotalRss)} MB in all (peaks added up).`,
       "",
       `Warm \`pip install --no-cache-dir --target\` of ${PIP_PACKAGES} packages, median of ${PIP_RUNS}: through the proxy ${fmt(median(proxyMs))} ms, straight from the test upstream ${fmt(median(directMs))} ms (${pct(pipRatio)}; target ≤ 110%). Runs: proxy ${proxyMs.map((m) => fmt(m)).join(", ")}; upstream ${directMs.map((m) => fmt(m)).join(", ")} ms.`,
       "",
-      `Targets: pages ≥ 50% of nginx: ${pagesOk ? "met" : "MISSED"}; files ≥ 80% of nginx (best of Node and offload, ${pct(filesRatio)}): ${filesRatio >= 0.8 ? "met" : "MISSED"}; memory < 200 MB at 64 clients: ${rss64 < 200 ? "met" : "MISSED"}; pip within 10%: ${pipRatio <= 1.1 ? "met" : "MISSED"}.`,
+      `Targets: pages ≥ 50% of nginx (best of one process and \`--workers 2\`: JSON ${pct(bestJson / results.pageJsonNginx.requestsPerSec)}, HTML ${pct(bestHtml / results.pageHtmlNginx.requestsPerSec)}): ${pagesOk ? "met" : "MISSED"}; files ≥ 80% of nginx (best of Node, \`--workers 2\` and offload, ${pct(filesRatio)}): ${filesRatio >= 0.8 ? "met" : "MISSED"}; memory < 200 MB per process at 64 clients: ${Math.max(rss64, ...workerRss) < 200 ? "met" : "MISSED"}; pip within 10%: ${pipRatio <= 1.1 ? "met" : "MISSED"}.`,
     ];
     return out.join("\n");
   } finally {

@@ -70,6 +70,22 @@ export interface ServeConfig {
   dataDir: string | null;
   /** `open`: serve what the policy clears; `allowlist`: serve only approved projects or versions. */
   mode: ServeMode;
+  /**
+   * Server processes sharing the port (`workers` in [serve]): a count, or `"auto"` for one per CPU. Absent means 1
+   * (left out of the defaults so a config without it reads back as written).
+   */
+  workers?: ServeWorkers;
+}
+
+/** `[serve] workers` / `--workers`: a process count from 1 to MAX_SERVE_WORKERS, or `"auto"` (one per CPU). */
+export type ServeWorkers = number | "auto";
+export const MAX_SERVE_WORKERS = 64;
+
+/** Parses `--workers` / `[serve] workers` text: a count from 1 to 64 or `auto`; null when it is neither. */
+export function parseServeWorkers(value: unknown): ServeWorkers | null {
+  if (value === "auto") return "auto";
+  const n = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+  return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= MAX_SERVE_WORKERS ? n : null;
 }
 
 export const SERVE_MODES = ["open", "allowlist"] as const;
@@ -299,7 +315,7 @@ const UPSTREAM_KEYS = [
 const TOP_KEYS = ["fail-on", "max-db-age", "checks", "ignore", "serve", "index", ...UPSTREAM_KEYS];
 const INDEX_KEYS = ["url", "public-url", "concurrency", "timeout", "retries"];
 const IGNORE_KEYS = ["id", "reason", "until", "package"];
-const SERVE_KEYS = ["host", "port", "upstream", "data-dir", "mode"];
+const SERVE_KEYS = ["host", "port", "upstream", "data-dir", "mode", "workers"];
 
 class Validator {
   readonly errors: InputError[] = [];
@@ -565,6 +581,17 @@ class Validator {
             config.serve.mode = value as ServeMode;
           else this.error(line, `[serve]: \`mode\` must be "open" or "allowlist" (got ${show(value)})`);
           break;
+        case "workers": {
+          // TOML has numbers: only "auto" is accepted as a string here.
+          const workers = typeof value === "string" && value !== "auto" ? null : parseServeWorkers(value);
+          if (workers !== null) config.serve.workers = workers;
+          else
+            this.error(
+              line,
+              `[serve]: \`workers\` must be an integer from 1 to ${MAX_SERVE_WORKERS} or "auto" (got ${show(value)})`,
+            );
+          break;
+        }
         default:
           this.error(line, `[serve]: unknown key \`${key}\`${suggest(key, SERVE_KEYS)}`);
       }

@@ -64,6 +64,8 @@ export function starterConfig(): string {
     '# data-dir = ".pycustoms"',
     '# "open" serves what the policy clears; "allowlist" only approved projects (others become access requests).',
     `# mode = "${d.serve.mode}"`,
+    '# Server processes sharing the port: a number, or "auto" for one per CPU (1: a single process).',
+    "# workers = 1",
     "",
     "# The package index the upstream checks ask. Default: `--index-url`, else the requirement file's",
     "# --index-url, else pip's configuration (PIP_INDEX_URL, pip.conf), else PyPI. Credentials in the URL",

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isValidName, normalizeName } from "../standards/names.js";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
-import { CONTENT_TYPES, negotiateFormat, type SimpleFormat } from "./negotiate.js";
+import { CONTENT_TYPES, type Negotiated, negotiateFormat, type SimpleFormat } from "./negotiate.js";
 import { renderProjectHtml, renderProjectJson, renderRootHtml, renderRootJson } from "./render.js";
 import { gateContext, type RoutePluginOptions, STALE_WARNING } from "./services.js";
 
@@ -29,6 +29,26 @@ function etagMatches(header: string | undefined, etag: string): boolean {
     const tag = t.trim().replace(/^W\//, "");
     return tag === etag || tag === "*";
   });
+}
+
+/** Accept headers seen (clients send few distinct ones): parsing q-values per request was a visible cost. */
+const negotiatedByAccept = new Map<string, Negotiated>();
+const MEMO_ACCEPTS = 256;
+const MEMO_ACCEPT_LENGTH = 512;
+
+/** `negotiateFormat`, remembered per Accept header when there is no `?format=`. */
+function negotiate(request: FastifyRequest): Negotiated {
+  const format = queryFormat(request);
+  const accept = request.headers.accept;
+  if (format !== undefined || accept === undefined || accept.length > MEMO_ACCEPT_LENGTH)
+    return negotiateFormat(accept, format);
+  let negotiated = negotiatedByAccept.get(accept);
+  if (negotiated === undefined) {
+    negotiated = negotiateFormat(accept, undefined);
+    if (negotiatedByAccept.size >= MEMO_ACCEPTS) negotiatedByAccept.clear();
+    negotiatedByAccept.set(accept, negotiated);
+  }
+  return negotiated;
 }
 
 function queryFormat(request: FastifyRequest): string | undefined {
@@ -94,7 +114,7 @@ export async function simpleRoutes(app: FastifyInstance, options: RoutePluginOpt
 
   // The root lists the projects this proxy has pages for (PyPI's full list is ~30 MB and no installer reads it).
   app.get("/simple/", async (request, reply) => {
-    const negotiated = negotiateFormat(request.headers.accept, queryFormat(request));
+    const negotiated = negotiate(request);
     if (!negotiated.ok) return notAcceptable(reply, negotiated.message);
     const projects = await listedProjects();
     const key = projects.join("\n");
@@ -129,7 +149,7 @@ export async function simpleRoutes(app: FastifyInstance, options: RoutePluginOpt
     }
     const normalized = normalizeName(name);
     if (name !== normalized) return reply.redirect(withQuery(request, `/simple/${normalized}/`), 301);
-    const negotiated = negotiateFormat(request.headers.accept, queryFormat(request));
+    const negotiated = negotiate(request);
     if (!negotiated.ok) return notAcceptable(reply, negotiated.message);
     if (internal?.isInternal(normalized)) {
       // Never merged with, nor fallen back to, the upstream: the public index is not even asked.
