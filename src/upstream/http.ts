@@ -185,6 +185,28 @@ function isDnsFailure(e: unknown): boolean {
   return code === "ENOTFOUND" || code === "EAI_AGAIN";
 }
 
+/** Parses a request URL: http(s) only; user-info becomes a Basic header and is stripped, as is the fragment. */
+function prepareUrl(rawUrl: string): { parsed: URL; url: string; inline: string | null } | UpstreamError {
+  let parsed: URL;
+  try {
+    parsed = new URL(rawUrl);
+  } catch {
+    return upstreamError("network", redactUrl(rawUrl), `${redactUrl(rawUrl)}: not a valid URL`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    return upstreamError(
+      "network",
+      redactUrl(rawUrl),
+      `${redactUrl(rawUrl)}: only http and https URLs are fetched`,
+    );
+  }
+  const inline = basicAuth(parsed);
+  parsed.username = "";
+  parsed.password = "";
+  parsed.hash = "";
+  return { parsed, url: parsed.href, inline };
+}
+
 type Attempt =
   | { kind: "response"; status: number; headers: Record<string, string>; body: Buffer }
   | { kind: "error"; error: UpstreamError; retryable: boolean };
@@ -304,24 +326,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     redirectsLeft: number,
     inheritedAuth: { origin: string; header: string } | null,
   ): Promise<HttpResponse | UpstreamError> {
-    let parsed: URL;
-    try {
-      parsed = new URL(rawUrl);
-    } catch {
-      return upstreamError("network", redactUrl(rawUrl), `${redactUrl(rawUrl)}: not a valid URL`);
-    }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      return upstreamError(
-        "network",
-        redactUrl(rawUrl),
-        `${redactUrl(rawUrl)}: only http and https URLs are fetched`,
-      );
-    }
-    const inline = basicAuth(parsed);
-    parsed.username = "";
-    parsed.password = "";
-    parsed.hash = "";
-    const url = parsed.href;
+    const target = prepareUrl(rawUrl);
+    if ("type" in target) return target;
+    const { parsed, url, inline } = target;
     let auth = inline ?? credentials.get(parsed.origin) ?? null;
     if (!auth && inheritedAuth && inheritedAuth.origin === parsed.origin) auth = inheritedAuth.header;
 
@@ -454,24 +461,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     redirectsLeft: number,
     inheritedAuth: { origin: string; header: string } | null,
   ): Promise<HttpStreamResponse | UpstreamError> {
-    let parsed: URL;
-    try {
-      parsed = new URL(rawUrl);
-    } catch {
-      return upstreamError("network", redactUrl(rawUrl), `${redactUrl(rawUrl)}: not a valid URL`);
-    }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      return upstreamError(
-        "network",
-        redactUrl(rawUrl),
-        `${redactUrl(rawUrl)}: only http and https URLs are fetched`,
-      );
-    }
-    const inline = basicAuth(parsed);
-    parsed.username = "";
-    parsed.password = "";
-    parsed.hash = "";
-    const url = parsed.href;
+    const target = prepareUrl(rawUrl);
+    if ("type" in target) return target;
+    const { parsed, url, inline } = target;
     if (offline) return upstreamError("offline-miss", url, `${url}: offline, files are not fetched`);
     let auth = inline ?? credentials.get(parsed.origin) ?? null;
     if (!auth && inheritedAuth && inheritedAuth.origin === parsed.origin) auth = inheritedAuth.header;
