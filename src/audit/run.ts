@@ -150,7 +150,7 @@ async function upstreamStage(
 
 /** Runs the whole audit. Rejects with AdvisoryStoreError only for a database that exists but cannot be used. */
 export async function runAudit(req: AuditRequest): Promise<AuditRun> {
-  const inventory = collectInventory({ paths: req.paths, envDirs: req.envDirs });
+  const inventory = await collectInventory({ paths: req.paths, envDirs: req.envDirs });
   const deps = inventory.dependencies;
   const findings: Finding[] = [...checkPins(deps)];
   const skipped: AuditResult["skipped"] = [];

@@ -34,8 +34,8 @@ export function registerCheckPins(program: Command): void {
       new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"),
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
-    .action((paths: string[], opts: { format: string; output?: string }) => {
-      const inv = inventoryForCli(paths, {});
+    .action(async (paths: string[], opts: { format: string; output?: string }) => {
+      const inv = await inventoryForCli(paths, {});
       const findings = checkPins(inv.dependencies);
       if (opts.format === "json") {
         emit(

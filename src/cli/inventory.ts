@@ -1,8 +1,6 @@
 // `pycustoms inventory`: what the project declares, from manifests, lock files, environments and SBOMs.
 import { type Command, Option } from "commander";
-import { collectInventory, type Inventory } from "../inventory/collect.js";
-import { formatInventoryJson } from "../report/inventory-json.js";
-import { formatInventoryTable } from "../report/inventory-table.js";
+import type { Inventory } from "../inventory/collect.js";
 import { colorEnabled, EXIT, emit, toolVersion, UsageError } from "./terminal.js";
 
 export interface InventoryCliOptions {
@@ -10,10 +8,10 @@ export interface InventoryCliOptions {
 }
 
 /** Collects the inventory for CLI paths (default: the current directory); refuses when nothing was readable. */
-export function inventoryForCli(paths: string[], opts: InventoryCliOptions): Inventory {
+export async function inventoryForCli(paths: string[], opts: InventoryCliOptions): Promise<Inventory> {
   const envDirs = opts.env ?? [];
-  const inv = collectInventory({ paths: paths.length || envDirs.length ? paths : ["."], envDirs });
-  return inv;
+  const { collectInventory } = await import("../inventory/collect.js");
+  return collectInventory({ paths: paths.length || envDirs.length ? paths : ["."], envDirs });
 }
 
 /** Exit 2 only when nothing at all could be read; otherwise errors are shown beside the results. */
@@ -36,17 +34,21 @@ export function registerInventory(program: Command): void {
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
     .action(async (paths: string[], opts: InventoryCliOptions & { format: string; output?: string }) => {
-      const inv = inventoryForCli(paths, opts);
+      const inv = await inventoryForCli(paths, opts);
       if (inv.files.length === 0 && inv.errors.length === 0) {
         throw new UsageError(`no manifests, lock files or SBOMs found in ${paths.join(", ") || "."}`);
       }
       let text: string;
-      if (opts.format === "json") text = formatInventoryJson(inv);
+      // Each report module is loaded only when its format is asked for (start-up counts on every CI run).
+      if (opts.format === "json")
+        text = (await import("../report/inventory-json.js")).formatInventoryJson(inv);
       else if (opts.format === "cyclonedx") {
-        // The CycloneDX library is large: load it only when asked for.
         const { formatCycloneDx } = await import("../report/cyclonedx.js");
         text = formatCycloneDx(inv.dependencies, { toolVersion: toolVersion() });
-      } else text = formatInventoryTable(inv, { color: !opts.output && colorEnabled() });
+      } else {
+        const { formatInventoryTable } = await import("../report/inventory-table.js");
+        text = formatInventoryTable(inv, { color: !opts.output && colorEnabled() });
+      }
       emit(text, opts.output);
       if (opts.format !== "table" && inv.errors.length) {
         for (const e of inv.errors)

@@ -1,18 +1,39 @@
 #!/usr/bin/env node
 // The pycustoms command line: one program, a subcommand per job; usage errors exit 2 without a stack trace.
 import { Command, CommanderError } from "commander";
-import { registerAdmin } from "./admin.js";
-import { registerAudit } from "./audit.js";
-import { registerCheckPins } from "./check-pins.js";
-import { registerDb } from "./db.js";
-import { registerInit } from "./init.js";
-import { registerInspect } from "./inspect.js";
-import { registerInventory } from "./inventory.js";
-import { registerRegistry } from "./registry.js";
-import { registerServe } from "./serve.js";
 import { EXIT, toolVersion, UsageError } from "./terminal.js";
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command module and the top-level commands it registers, in help order. A run loads only the module of
+ * the command it names (start-up is part of every CI run: loading all of them cost ~70 ms); help, a missing or
+ * an unknown command load them all, so the listing and commander's suggestions stay complete.
+ */
+const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<Register> }> = [
+  { commands: ["inventory"], load: async () => (await import("./inventory.js")).registerInventory },
+  { commands: ["check-pins"], load: async () => (await import("./check-pins.js")).registerCheckPins },
+  { commands: ["db"], load: async () => (await import("./db.js")).registerDb },
+  { commands: ["audit"], load: async () => (await import("./audit.js")).registerAudit },
+  { commands: ["init"], load: async () => (await import("./init.js")).registerInit },
+  { commands: ["serve"], load: async () => (await import("./serve.js")).registerServe },
+  { commands: ["inspect"], load: async () => (await import("./inspect.js")).registerInspect },
+  { commands: ["token", "project"], load: async () => (await import("./registry.js")).registerRegistry },
+  {
+    commands: ["requests", "approve", "deny", "blocked", "exception", "audit-log", "cache"],
+    load: async () => (await import("./admin.js")).registerAdmin,
+  },
+];
+
+/** The command modules a run needs: the one whose command is the first argument, none for `--version`, else all. */
+export async function loadCommands(argv: readonly string[]): Promise<Register[]> {
+  const first = argv.slice(2).find((a) => !a.startsWith("-"));
+  if (first === undefined && argv.some((a) => a === "-V" || a === "--version")) return [];
+  const named = COMMAND_MODULES.find((m) => first !== undefined && m.commands.includes(first));
+  return Promise.all((named ? [named] : COMMAND_MODULES).map((m) => m.load()));
+}
+
+export function buildProgram(registers: readonly Register[]): Command {
   const program = new Command("pycustoms")
     .description(
       "Customs for Python imports: declare (inventory), inspect (vulnerabilities, malicious packages, pins) and clear or hold every dependency.",
@@ -23,15 +44,7 @@ export function buildProgram(): Command {
       "after",
       "\nExit codes: 0 clean, 1 findings at or above the policy threshold, 2 usage or input error.\nColour only on a terminal, never with NO_COLOR set.",
     );
-  registerInventory(program);
-  registerCheckPins(program);
-  registerDb(program);
-  registerAudit(program);
-  registerInit(program);
-  registerServe(program);
-  registerInspect(program);
-  registerRegistry(program);
-  registerAdmin(program);
+  for (const register of registers) register(program);
   for (const cmd of program.commands) cmd.showHelpAfterError("(run with --help for usage)");
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
@@ -39,7 +52,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(await loadCommands(argv));
   try {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? EXIT.clean : Number(process.exitCode);
@@ -64,6 +77,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`pycustoms: internal error: ${(e as Error).message ?? e}${detail}\n`);
     return EXIT.error;
   }
+}
+
+// A reader that stops early (`pycustoms audit | head`) closes the pipe: that ends the run quietly, as it does for
+// other command-line tools, instead of an unhandled EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? EXIT.clean);
+    throw e;
+  });
 }
 
 const code = await main(process.argv);

@@ -1,30 +1,31 @@
 // The inventory stage of the pipeline: paths and environments in, one list of dependencies and errors out.
 import { closeSync, openSync, readSync } from "node:fs";
-import { parseCycloneDx } from "./cyclonedx.js";
 import { discover } from "./discovery.js";
-import { scanEnvironment } from "./environment.js";
-import { parsePdmLock } from "./pdm-lock.js";
-import { parsePipfile } from "./pipfile.js";
-import { parsePipfileLock } from "./pipfile-lock.js";
-import { parsePoetryLock } from "./poetry-lock.js";
-import { parsePylock } from "./pylock.js";
-import { parsePyproject } from "./pyproject.js";
 import { readTextFile } from "./read.js";
-import { parseRequirements } from "./requirements.js";
-import type { Dependency, FormatId, InputError, Parser } from "./types.js";
-import { parseUvLock } from "./uv-lock.js";
+import type { Dependency, FormatId, InputError, ParseResult, Parser } from "./types.js";
 
-const PARSERS: Record<Exclude<FormatId, "environment">, Parser> = {
-  requirements: (text, file) => parseRequirements(text, file),
-  pyproject: parsePyproject,
-  "poetry-lock": parsePoetryLock,
-  pipfile: parsePipfile,
-  "pipfile-lock": parsePipfileLock,
-  "pdm-lock": parsePdmLock,
-  "uv-lock": parseUvLock,
-  pylock: parsePylock,
-  cyclonedx: parseCycloneDx,
+/**
+ * The parser of each format, loaded on first use: a run reads one or two formats, and loading all nine parsers
+ * (with the SBOM parser's purl library) cost more start-up than parsing a typical lock file.
+ */
+const PARSERS: Record<Exclude<FormatId, "environment">, () => Promise<Parser>> = {
+  requirements: async () => {
+    const { parseRequirements } = await import("./requirements.js");
+    return (text, file) => parseRequirements(text, file);
+  },
+  pyproject: async () => (await import("./pyproject.js")).parsePyproject,
+  "poetry-lock": async () => (await import("./poetry-lock.js")).parsePoetryLock,
+  pipfile: async () => (await import("./pipfile.js")).parsePipfile,
+  "pipfile-lock": async () => (await import("./pipfile-lock.js")).parsePipfileLock,
+  "pdm-lock": async () => (await import("./pdm-lock.js")).parsePdmLock,
+  "uv-lock": async () => (await import("./uv-lock.js")).parseUvLock,
+  pylock: async () => (await import("./pylock.js")).parsePylock,
+  cyclonedx: async () => (await import("./cyclonedx.js")).parseCycloneDx,
 };
+
+async function scanEnvironment(dir: string): Promise<ParseResult> {
+  return (await import("./environment.js")).scanEnvironment(dir);
+}
 
 export interface InventoryRequest {
   /** Files and directories to inventory. */
@@ -63,14 +64,19 @@ function sniffHead(path: string): string | null {
 }
 
 /** Runs discovery and every parser; never throws for bad input. */
-export function collectInventory(request: InventoryRequest): Inventory {
+export async function collectInventory(request: InventoryRequest): Promise<Inventory> {
   const { files: found, errors } = discover(request.paths, sniffHead);
   const files: InventoryFile[] = [];
   const dependencies: Dependency[] = [];
   const seen = new Set<string>();
   const add = (deps: Dependency[]) => {
     for (const d of deps) {
-      // A file reached both directly and through a `-r` include is inventoried once.
+      // A requirements file reached both directly and through a `-r` include is inventoried once (other formats
+      // have no includes: their records skip the key, which costs more than the rest of a big lock file).
+      if (d.format !== "requirements") {
+        dependencies.push(d);
+        continue;
+      }
       const key = `${d.file}\0${d.line}\0${d.name}\0${d.specifier}\0${d.version}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -86,7 +92,8 @@ export function collectInventory(request: InventoryRequest): Inventory {
       files.push({ path, format, dependencies: 0, read: false });
       continue;
     }
-    const result = PARSERS[format](read.text, path);
+    const parse = await PARSERS[format]();
+    const result = parse(read.text, path);
     add(result.dependencies);
     errors.push(...result.errors);
     files.push({
@@ -97,7 +104,7 @@ export function collectInventory(request: InventoryRequest): Inventory {
     });
   }
   for (const dir of request.envDirs ?? []) {
-    const result = scanEnvironment(dir);
+    const result = await scanEnvironment(dir);
     add(result.dependencies);
     errors.push(...result.errors);
     files.push({

@@ -1,7 +1,7 @@
 // Reads pdm.lock into locked Dependency records, one per [[package]].
 import { normalizeName } from "../standards/names.js";
 import { makeDependency } from "./dependency.js";
-import { inFileOrder, isTomlTable, lockTables, normalizeHashString } from "./toml-lines.js";
+import { hashesOfFiles, inFileOrder, isTomlTable, lockTables } from "./toml-lines.js";
 import type { Dependency, ParseResult, Source } from "./types.js";
 
 /**
@@ -61,16 +61,6 @@ function stringList(v: unknown): string[] {
 function groupsOf(v: unknown): string[] {
   const groups = stringList(v).map((g) => (g === "default" ? "main" : g));
   return groups.length > 0 ? [...new Set(groups)] : ["main"];
-}
-
-function hashesOfFiles(files: unknown[]): string[] {
-  const out = new Set<string>();
-  for (const f of files) {
-    if (!isTomlTable(f)) continue;
-    const h = normalizeHashString(f.hash);
-    if (h) out.add(h);
-  }
-  return [...out];
 }
 
 /** Lock versions before 4.x: `[metadata.files]` with keys `"name version"` (name possibly with `[extras]`). */

@@ -1,7 +1,7 @@
 // Reads poetry.lock (Poetry 1.x and 2.x) into locked Dependency records, one per [[package]].
 import { normalizeName } from "../standards/names.js";
 import { makeDependency } from "./dependency.js";
-import { inFileOrder, isTomlTable, lockTables, normalizeHashString } from "./toml-lines.js";
+import { hashesOfFiles, inFileOrder, isTomlTable, lockTables } from "./toml-lines.js";
 import type { Dependency, ParseResult, Source } from "./types.js";
 
 /**
@@ -60,16 +60,6 @@ export function parsePoetryLock(text: string, file: string): ParseResult {
     );
   }
   return { dependencies, errors: inFileOrder(errors) };
-}
-
-function hashesOfFiles(files: unknown[]): string[] {
-  const out = new Set<string>();
-  for (const f of files) {
-    if (!isTomlTable(f)) continue;
-    const h = normalizeHashString(f.hash);
-    if (h) out.add(h);
-  }
-  return [...out];
 }
 
 /** Poetry 1.x: `[metadata.files]` maps each package name to its `[{file, hash}]` list. */

@@ -79,20 +79,23 @@ function groupsOfMarker(marker: string | null, defaultGroups: Set<string>): stri
 }
 
 /** PEP 751 `hashes` tables (`{sha256 = "..."}`) of the sdist, each wheel and the archive. */
+const HEX = /^[0-9A-Fa-f]+$/;
+
 function hashesOf(pkg: Record<string, unknown>): string[] {
-  const out = new Set<string>();
+  const out: string[] = [];
   const add = (artifact: unknown): void => {
     if (!isTomlTable(artifact) || !isTomlTable(artifact.hashes)) return;
-    for (const [alg, digest] of Object.entries(artifact.hashes)) {
-      if (typeof digest === "string" && /^[0-9A-Fa-f]+$/.test(digest)) {
-        out.add(`${alg.toLowerCase()}:${digest.toLowerCase()}`);
-      }
+    for (const alg in artifact.hashes) {
+      const digest = artifact.hashes[alg];
+      if (typeof digest !== "string" || !HEX.test(digest)) continue;
+      const h = `${alg.toLowerCase()}:${digest.toLowerCase()}`;
+      if (!out.includes(h)) out.push(h);
     }
   };
   add(pkg.sdist);
   if (Array.isArray(pkg.wheels)) for (const w of pkg.wheels) add(w);
   add(pkg.archive);
-  return [...out];
+  return out;
 }
 
 interface SourceResult {

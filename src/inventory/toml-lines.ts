@@ -250,6 +250,15 @@ export function parseTomlWithLayout(
   file: string,
   options: { keys?: boolean } = {},
 ): TomlParseOutcome {
+  const parsed = parseToml(text, file);
+  return parsed.ok ? { ...parsed, layout: scanTomlLayout(text, options) } : parsed;
+}
+
+/** Parses TOML with smol-toml; a syntax error becomes one located InputError. */
+function parseToml(
+  text: string,
+  file: string,
+): { ok: true; data: Record<string, unknown> } | { ok: false; error: InputError } {
   let data: Record<string, unknown>;
   try {
     data = parse(text) as Record<string, unknown>;
@@ -266,7 +275,44 @@ export function parseTomlWithLayout(
       error: { file, message: `invalid TOML: ${e instanceof Error ? e.message : String(e)}` },
     };
   }
-  return { ok: true, data, layout: scanTomlLayout(text, options) };
+  return { ok: true, data };
+}
+
+/**
+ * Files the quick header search cannot read take the full scan: a multi-line string could hold a line that
+ * looks like a header, and lone-CR line endings are not counted by searching for LF.
+ */
+function needsFullScan(text: string): boolean {
+  // Separate native searches: one regex alternation over megabytes was slower than all three.
+  return text.includes("'''") || text.includes('"""') || (text.includes("\r") && /\r(?!\n)/.test(text));
+}
+
+/**
+ * The lines of `[[key]]` headers found by searching for `[[` at the start of a line: the full layout scan walks
+ * every character of a multi-megabyte lock file in JavaScript, this lets the native `indexOf` do it. Only valid
+ * for text without multi-line strings (outside those, a line starting with `[[key]]` is a header: a value
+ * cannot be a bare key). Returns null when a header is written in a way this does not read (then the full
+ * scan runs).
+ */
+export function arrayTableLinesQuick(text: string, key: string): number[] | null {
+  const lines: number[] = [];
+  let line = 1;
+  let counted = 0;
+  for (let at = text.indexOf("[[", 0); at >= 0; at = text.indexOf("[[", at + 2)) {
+    // Only a `[[` preceded on its line by nothing but blanks starts a header.
+    let k = at - 1;
+    while (k >= 0 && (text.charCodeAt(k) === SPACE || text.charCodeAt(k) === TAB)) k--;
+    if (k >= 0 && text.charCodeAt(k) !== LF) continue;
+    for (let nl = text.indexOf("\n", counted); nl >= 0 && nl < at; nl = text.indexOf("\n", nl + 1)) {
+      line++;
+      counted = nl + 1;
+    }
+    const header = readKeyPath(text, at + 2);
+    if (header === null) return null;
+    if (text.charCodeAt(header.end) !== RBRACKET || text.charCodeAt(header.end + 1) !== RBRACKET) return null;
+    if (header.path.length === 1 && header.path[0] === key) lines.push(line);
+  }
+  return lines;
 }
 
 /** A TOML table: smol-toml builds tables as null-prototype objects (dates are TomlDate, arrays are arrays). */
@@ -276,15 +322,32 @@ export function isTomlTable(v: unknown): v is Record<string, unknown> {
   return proto === null || proto === Object.prototype;
 }
 
+const CANONICAL_HASH = /^[a-z0-9_-]+:[0-9a-f]+$/;
+const LOOSE_HASH = /^\s*([A-Za-z0-9_-]+)[:=]([0-9A-Fa-f]+)\s*$/;
+
 /**
  * Normalises a lock file's `algorithm:hexdigest` string (the shape poetry, pdm and uv write) to
  * lower case, or null when it is not one.
  */
 export function normalizeHashString(v: unknown): string | null {
   if (typeof v !== "string") return null;
-  const m = /^\s*([A-Za-z0-9_-]+)[:=]([0-9A-Fa-f]+)\s*$/.exec(v);
+  // Lock files hold thousands of hashes, nearly all already in this shape: keep the string, allocate nothing.
+  if (CANONICAL_HASH.test(v)) return v;
+  const m = LOOSE_HASH.exec(v);
   if (!m) return null;
   return `${m[1]!.toLowerCase()}:${m[2]!.toLowerCase()}`;
+}
+
+/** The distinct `hash = "alg:hex"` values of a lock entry's file tables (poetry, pdm and uv write this shape). */
+export function hashesOfFiles(files: readonly unknown[]): string[] {
+  // An array, not a Set: an entry has a handful of files, and lock files have thousands of entries.
+  const out: string[] = [];
+  for (const f of files) {
+    if (!isTomlTable(f)) continue;
+    const h = normalizeHashString(f.hash);
+    if (h !== null && !out.includes(h)) out.push(h);
+  }
+  return out;
 }
 
 /** One `[[package]]` (or `[[packages]]`) table of a lock file that has a name, with its line and an error sink. */
@@ -307,9 +370,20 @@ export type LockTablesOutcome =
  * each entry that is a table with a `name` string (entries that are not are reported at their line).
  */
 export function lockTables(text: string, file: string, key: "package" | "packages"): LockTablesOutcome {
-  const parsed = parseTomlWithLayout(text, file, { keys: false });
-  if (!parsed.ok) return { ok: false, result: { dependencies: [], errors: [parsed.error] } };
-  const { data, layout } = parsed;
+  let data: Record<string, unknown>;
+  let headerLines: number[];
+  const quick = needsFullScan(text) ? null : arrayTableLinesQuick(text, key);
+  if (quick) {
+    const parsed = parseToml(text, file);
+    if (!parsed.ok) return { ok: false, result: { dependencies: [], errors: [parsed.error] } };
+    data = parsed.data;
+    headerLines = quick;
+  } else {
+    const parsed = parseTomlWithLayout(text, file, { keys: false });
+    if (!parsed.ok) return { ok: false, result: { dependencies: [], errors: [parsed.error] } };
+    data = parsed.data;
+    headerLines = indexTomlArrayTables(parsed.layout, key);
+  }
   const errors: InputError[] = [];
   const packages = data[key];
   if (packages === undefined) return { ok: true, data, tables: [], errors };
@@ -321,7 +395,6 @@ export function lockTables(text: string, file: string, key: "package" | "package
     });
     return { ok: false, result: { dependencies: [], errors } };
   }
-  const headerLines = indexTomlArrayTables(layout, key);
   const tables: LockTable[] = [];
   for (const [index, entry] of packages.entries()) {
     const line = headerLines.length === packages.length ? (headerLines[index] ?? null) : null;

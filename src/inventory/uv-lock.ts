@@ -1,7 +1,7 @@
 // Reads uv.lock into locked Dependency records, with direct/transitive and group facts derived from its graph.
 import { normalizeName } from "../standards/names.js";
 import { makeDependency } from "./dependency.js";
-import { inFileOrder, isTomlTable, lockTables, normalizeHashString } from "./toml-lines.js";
+import { hashesOfFiles, inFileOrder, isTomlTable, lockTables } from "./toml-lines.js";
 import type { Dependency, ParseResult, Source } from "./types.js";
 
 /*
@@ -34,8 +34,8 @@ interface Entry {
   /** The source is the workspace root directory (`editable`/`virtual` = "."). */
   isRoot: boolean;
   dependencies: Edge[];
-  optional: Map<string, Edge[]>;
-  dev: Map<string, Edge[]>;
+  optional: ReadonlyMap<string, Edge[]>;
+  dev: ReadonlyMap<string, Edge[]>;
   hashes: string[];
 }
 
@@ -45,6 +45,8 @@ export function parseUvLock(text: string, file: string): ParseResult {
   const { data, tables, errors } = walked;
 
   const entries: Entry[] = [];
+  // Thousands of packages name the same registry: one source record per distinct URL.
+  const registries = new Map<string, Source>();
   for (const { index: i, line, table: pkg, rawName, at } of tables) {
     const version = pkg.version;
     // uv omits `version` for packages whose version is dynamic (typically workspace members).
@@ -52,7 +54,7 @@ export function parseUvLock(text: string, file: string): ParseResult {
       at(`package "${rawName}": "version" must be a non-empty string`);
       continue;
     }
-    const src = sourceOf(pkg.source);
+    const src = sourceOf(pkg.source, registries);
     if (src.problem) at(`package "${rawName}": ${src.problem}`);
     entries.push({
       index: i,
@@ -180,23 +182,18 @@ function edgesOf(v: unknown): Edge[] {
   return edges;
 }
 
-function edgeTable(v: unknown): Map<string, Edge[]> {
+/** Shared by every package without such a table (most of them): never written to. */
+const NO_EDGES: ReadonlyMap<string, Edge[]> = new Map();
+
+function edgeTable(v: unknown): ReadonlyMap<string, Edge[]> {
+  if (!isTomlTable(v)) return NO_EDGES;
   const table = new Map<string, Edge[]>();
-  if (!isTomlTable(v)) return table;
   for (const [key, edges] of Object.entries(v)) table.set(key, edgesOf(edges));
   return table;
 }
 
 function hashesOf(pkg: Record<string, unknown>): string[] {
-  const out = new Set<string>();
-  const add = (artifact: unknown): void => {
-    if (!isTomlTable(artifact)) return;
-    const h = normalizeHashString(artifact.hash);
-    if (h) out.add(h);
-  };
-  add(pkg.sdist);
-  if (Array.isArray(pkg.wheels)) for (const w of pkg.wheels) add(w);
-  return [...out];
+  return hashesOfFiles(Array.isArray(pkg.wheels) ? [pkg.sdist, ...pkg.wheels] : [pkg.sdist]);
 }
 
 interface SourceResult {
@@ -206,8 +203,10 @@ interface SourceResult {
   problem?: string;
 }
 
-function sourceOf(v: unknown): SourceResult {
-  const none = { source: null, editable: false, isRoot: false };
+const NO_SOURCE: SourceResult = { source: null, editable: false, isRoot: false };
+
+function sourceOf(v: unknown, registries: Map<string, Source>): SourceResult {
+  const none = NO_SOURCE;
   if (v === undefined) return none;
   if (!isTomlTable(v)) return { ...none, problem: '"source" must be a table' };
   const str = (key: string): string | null => {
@@ -215,7 +214,14 @@ function sourceOf(v: unknown): SourceResult {
     return typeof s === "string" && s !== "" ? s : null;
   };
   const registry = str("registry");
-  if (registry !== null) return { ...none, source: { kind: "index", url: registry } };
+  if (registry !== null) {
+    let source = registries.get(registry);
+    if (!source) {
+      source = { kind: "index", url: registry };
+      registries.set(registry, source);
+    }
+    return { ...none, source };
+  }
   const git = str("git");
   if (git !== null) return { ...none, source: gitSource(git) };
   const url = str("url");

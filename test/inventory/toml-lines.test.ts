@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
 import { parse, stringify } from "smol-toml";
 import {
+  arrayTableLinesQuick,
   findTomlLine,
   indexTomlArrayTables,
   isTomlTable,
@@ -10,6 +13,7 @@ import {
   parseTomlWithLayout,
   scanTomlLayout,
 } from "../../src/inventory/toml-lines.js";
+import { sharedData } from "../paths.js";
 
 test("indexTomlArrayTables gives the 1-based line of each [[header]] in order, and only that header", () => {
   const text = [
@@ -160,6 +164,39 @@ test("for text a TOML parser accepts, header lines inside multi-line literal str
         return;
       }
       assert.equal(indexTomlArrayTables(text, "package").length, (parsed.package as unknown[]).length);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("the quick [[header]] search agrees with the full scan on every real lock file", () => {
+  const dir = join(sharedData, "real-manifests");
+  const locks = [
+    ["Chia-Network__chia-blockchain__poetry.lock", "package"],
+    ["Textualize__textual__poetry.lock", "package"],
+    ["python-poetry__poetry__poetry.lock", "package"],
+    ["pdm-project__pdm__pdm.lock", "package"],
+    ["getredash__redash__uv.lock", "package"],
+    ["pydantic__pydantic-ai__uv.lock", "package"],
+    ["saleor__saleor__uv.lock", "package"],
+    ["pypa__pipenv__pylock.toml", "packages"],
+  ] as const;
+  for (const [name, key] of locks) {
+    const text = readFileSync(join(dir, name, name.split("__").at(-1) ?? ""), "utf8");
+    const full = indexTomlArrayTables(text, key);
+    assert.ok(full.length > 10, name);
+    assert.deepEqual(arrayTableLinesQuick(text, key), full, name);
+  }
+});
+
+test("for any array of tables smol-toml writes, the quick search finds the lines the full scan finds", () => {
+  const nasty = fc.string({ unit: fc.constantFrom("[[package]]", "\n", '"', "[", "]", "#", "=", "x", "é") });
+  const pkg = fc.record({ name: nasty, deps: fc.array(fc.array(nasty, { maxLength: 2 }), { maxLength: 2 }) });
+  fc.assert(
+    fc.property(fc.array(pkg, { maxLength: 6 }), fc.boolean(), (packages, crlf) => {
+      let text = stringify({ package: packages });
+      if (crlf) text = text.replace(/\n/g, "\r\n");
+      assert.deepEqual(arrayTableLinesQuick(text, "package"), indexTomlArrayTables(text, "package"));
     }),
     { numRuns: 300 },
   );
