@@ -88,8 +88,26 @@ const DATABASE_RATINGS: Record<string, Severity> = {
   CRITICAL: "critical",
 };
 
+/**
+ * Severities computed when the record was imported (the advisory database stores them): an audit then neither
+ * loads the CVSS calculator nor scores thousands of vectors. Keyed by the record object the store built.
+ */
+const computedAtImport = new WeakMap<Advisory, AdvisorySeverity>();
+
+/** Records the severity the database stored for a record it loaded (see computedAtImport). */
+export function rememberSeverity(advisory: Advisory, severity: AdvisorySeverity): void {
+  computedAtImport.set(advisory, severity);
+}
+
 /** The severity of an advisory; never throws, whatever its vectors hold. */
 export function severityOf(advisory: Advisory): AdvisorySeverity {
+  return computedAtImport.get(advisory) ?? computeSeverity(advisory);
+}
+
+/** Scores the record's own vectors and rating (what `db update` stores, and the fallback for older databases). */
+export function computeSeverity(
+  advisory: Pick<Advisory, "kind" | "severity" | "databaseSeverity">,
+): AdvisorySeverity {
   if (advisory.kind === "malicious") return { severity: "critical", score: null, vector: null };
   const vectors = advisory.severity.map((s) => s.score.trim());
   for (const wanted of PREFERENCE) {

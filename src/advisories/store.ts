@@ -3,12 +3,14 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, sta
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import Database from "better-sqlite3";
+import type { Severity } from "../checks/types.js";
 import { describeFsError } from "../inventory/read.js";
 import { normalizeName } from "../standards/names.js";
 import { attachListedSummary, uncoveredListedVersions } from "./match.js";
 // The import side (YAML, JSON Schema, tar, zip) loads only when importing, keeping `audit` start-up light.
 import type { ImportWarning } from "./osv.js";
 import { isTopPackagesDocument, loadPopular, parseTopPackages, replacePopular } from "./popular.js";
+import { computeSeverity, rememberSeverity } from "./severity.js";
 import type { DownloadResult, HttpValidators, SourceRecordFile } from "./sources.js";
 import type { Advisory, AdvisoryKind, AffectedPackage, OsvRange, SeverityVector } from "./types.js";
 
@@ -152,6 +154,32 @@ function recomputeUncovered(db: Db): void {
   }
 }
 
+/**
+ * Schema 3: each record's severity (rating, CVSS base score and the vector it came from), computed by
+ * severity.ts at import so an audit reads it instead of scoring vectors. A change to how severity.ts rates
+ * records must append a migration that recomputes it.
+ */
+function addSeverityColumns(db: Db): void {
+  db.exec(`ALTER TABLE advisories ADD COLUMN rating TEXT;
+           ALTER TABLE advisories ADD COLUMN cvss_score REAL;
+           ALTER TABLE advisories ADD COLUMN cvss_vector TEXT;`);
+  const update = db.prepare("UPDATE advisories SET rating = ?, cvss_score = ?, cvss_vector = ? WHERE id = ?");
+  const rows = db.prepare("SELECT id, kind, severity, database_severity FROM advisories").all() as {
+    id: string;
+    kind: AdvisoryKind;
+    severity: string;
+    database_severity: string | null;
+  }[];
+  for (const row of rows) {
+    const computed = computeSeverity({
+      kind: row.kind,
+      severity: JSON.parse(row.severity) as SeverityVector[],
+      databaseSeverity: row.database_severity,
+    });
+    update.run(computed.severity, computed.score, computed.vector, row.id);
+  }
+}
+
 // Schema migrations, in order; `PRAGMA user_version` holds how many have run. Append, never edit. A migration
 // is SQL, or a function for what SQL cannot compute (PEP 440 matching); all run inside the import's transaction.
 const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
@@ -201,12 +229,15 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
      warnings INTEGER NOT NULL DEFAULT 0
    );`,
   addUncoveredVersions,
+  addSeverityColumns,
 ];
 
 /** The schema version this build writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 /** The first schema with `affected.uncovered`; older databases (until their next update) are matched by scanning. */
 const UNCOVERED_SCHEMA = 2;
+/** The first schema with stored severities; older databases (until their next update) are scored when read. */
+const SEVERITY_SCHEMA = 3;
 
 function userVersion(db: Db): number {
   return db.pragma("user_version", { simple: true }) as number;
@@ -359,9 +390,10 @@ function importStatements(db: Db) {
     existing: db.prepare("SELECT modified, withdrawn FROM advisories WHERE id = ?"),
     upsert: db.prepare(
       `INSERT OR REPLACE INTO advisories
-         (id, kind, summary, details, published, modified, withdrawn, severity, database_severity, refs, aliases, source, file)
+         (id, kind, summary, details, published, modified, withdrawn, severity, database_severity, refs, aliases, source,
+          file, rating, cvss_score, cvss_vector)
        VALUES (@id, @kind, @summary, @details, @published, @modified, @withdrawn, @severity, @databaseSeverity, @refs,
-               @aliases, @source, @file)`,
+               @aliases, @source, @file, @rating, @cvssScore, @cvssVector)`,
     ),
     deleteAffected: db.prepare("DELETE FROM affected WHERE advisory_id = ?"),
     deleteAliases: db.prepare("DELETE FROM aliases WHERE advisory_id = ?"),
@@ -404,6 +436,7 @@ function storeAdvisory(
     s.deleteAffected.run(advisory.id);
     s.deleteAliases.run(advisory.id);
   }
+  const computed = computeSeverity(advisory);
   s.upsert.run({
     id: advisory.id,
     kind: advisory.kind,
@@ -418,6 +451,9 @@ function storeAdvisory(
     aliases: JSON.stringify(advisory.aliases),
     source,
     file,
+    rating: computed.severity,
+    cvssScore: computed.score,
+    cvssVector: computed.vector,
   });
   advisory.affected.forEach((entry, position) => {
     s.insertAffected.run(
@@ -759,6 +795,10 @@ interface AdvisoryRow {
   database_severity: string | null;
   refs: string;
   aliases: string;
+  /** Null in databases older than SEVERITY_SCHEMA. */
+  rating: Severity | null;
+  cvss_score: number | null;
+  cvss_vector: string | null;
 }
 
 interface AffectedRow {
@@ -811,7 +851,7 @@ function affectedFromRow(row: AffectedRow): AffectedPackage {
 function advisoryFromRows(row: AdvisoryRow, affected: AffectedPackage[]): Advisory {
   const refs = row.refs;
   let references: Advisory["references"] | undefined;
-  return {
+  const advisory: Advisory = {
     id: row.id,
     aliases: JSON.parse(row.aliases) as string[],
     kind: row.kind,
@@ -832,10 +872,19 @@ function advisoryFromRows(row: AdvisoryRow, affected: AffectedPackage[]): Adviso
       references = value;
     },
   };
+  if (row.rating !== null) {
+    rememberSeverity(advisory, { severity: row.rating, score: row.cvss_score, vector: row.cvss_vector });
+  }
+  return advisory;
 }
 
-const ADVISORY_COLUMNS =
-  "a.id, a.kind, a.summary, a.details, a.published, a.modified, a.withdrawn, a.severity, a.database_severity, a.refs, a.aliases";
+function advisoryColumns(db: Db): string {
+  const severity =
+    userVersion(db) >= SEVERITY_SCHEMA
+      ? "a.rating, a.cvss_score, a.cvss_vector"
+      : "NULL AS rating, NULL AS cvss_score, NULL AS cvss_vector";
+  return `a.id, a.kind, a.summary, a.details, a.published, a.modified, a.withdrawn, a.severity, a.database_severity, a.refs, a.aliases, ${severity}`;
+}
 
 /**
  * Opens the database for queries. Returns null when there is no database yet (no file, or a file no import ever
@@ -877,6 +926,7 @@ function popularStatus(db: Db): PopularListStatus | null {
 }
 
 function makeStore(db: Db, path: string): AdvisoryStore {
+  const ADVISORY_COLUMNS = advisoryColumns(db);
   const matching = db.prepare(
     `SELECT DISTINCT f.name AS name, f.advisory_id AS id
        FROM json_each(?) AS q

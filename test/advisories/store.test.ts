@@ -53,13 +53,19 @@ function integrity(path: string): string {
   }
 }
 
-/** A copy of the database at `from` as schema 1 wrote it: no `uncovered` column, user_version 1. */
+/**
+ * A copy of the database at `from` as schema 1 wrote it: no `uncovered` column, no stored severities,
+ * user_version 1.
+ */
 function downgradeCopy(from: string, to: string): void {
   const source = new Database(from, { readonly: true });
   source.exec(`VACUUM INTO '${to}'`);
   source.close();
   const db = new Database(to);
-  db.exec("ALTER TABLE affected DROP COLUMN uncovered");
+  db.exec(`ALTER TABLE affected DROP COLUMN uncovered;
+           ALTER TABLE advisories DROP COLUMN rating;
+           ALTER TABLE advisories DROP COLUMN cvss_score;
+           ALTER TABLE advisories DROP COLUMN cvss_vector;`);
   db.pragma("user_version = 1");
   db.close();
 }
@@ -426,6 +432,13 @@ describe("the advisory store with the real snapshots", () => {
           .prepare("SELECT advisory_id, position, uncovered FROM affected ORDER BY advisory_id, position")
           .all();
       assert.deepEqual(rows(upgraded), rows(fresh), "the migration computes what an import writes");
+      const severities = (d: Database.Database) =>
+        d.prepare("SELECT id, rating, cvss_score, cvss_vector FROM advisories ORDER BY id").all();
+      assert.deepEqual(severities(upgraded), severities(fresh), "and the severities an import stores");
+      const rated = fresh
+        .prepare("SELECT rating, COUNT(*) AS n FROM advisories GROUP BY rating ORDER BY rating")
+        .all() as { rating: string; n: number }[];
+      assert.ok(rated.length >= 4 && rated.every((r) => r.n > 0), JSON.stringify(rated));
     } finally {
       upgraded.close();
       fresh.close();
