@@ -1,4 +1,5 @@
 // Reads manifest text defensively: size limit, BOMs, UTF-16, binary files, unreadable paths.
+import { isUtf8 } from "node:buffer";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { InputError } from "./types.js";
 
@@ -34,11 +35,9 @@ export function decodeText(bytes: Uint8Array, file: string): ReadResult {
     }
     return { ok: false, error: { file, message: "binary file (contains NUL bytes), not a text manifest" } };
   }
-  try {
-    return { ok: true, text: new TextDecoder("utf-8", { fatal: true }).decode(body) };
-  } catch {
-    return { ok: false, error: { file, message: "not valid UTF-8 or UTF-16 text" } };
-  }
+  // Validate, then decode: both native and faster than a fatal TextDecoder on multi-megabyte lock files.
+  if (!isUtf8(body)) return { ok: false, error: { file, message: "not valid UTF-8 or UTF-16 text" } };
+  return { ok: true, text: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8") };
 }
 
 /** Reads a file's text, or returns a located error (never throws for bad input). */
