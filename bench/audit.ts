@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { list } from "tar";
 import { importSources, openAdvisoryStore } from "../src/advisories/store.js";
 import { cliPath, sharedData } from "../test/paths.js";
-import { measureNode, table } from "./measure.js";
+import { type Measurement, measureSideBySide, table } from "./measure.js";
 
 const PYSEC = join(sharedData, "pypa-advisory-database", "vulns.tar.gz");
 const MALICIOUS = join(sharedData, "malicious-packages-pypi", "osv-pypi.tar.gz");
@@ -83,14 +83,16 @@ export async function auditReport(work: string): Promise<string> {
   const pins = await affectedPins(db, 1000);
   writeFileSync(join(dir, "requirements.txt"), `${pins.join("\n")}\n`);
   const args = (upstream: string) => [cliPath, "audit", "--db", db, "--format", "json", upstream, dir];
-  const bare = measureNode('node -e ""', ["-e", ""]);
   // The advisory audit itself (inventory, pins, advisories), then with the upstream checks answered from
   // the (here empty) HTTP cache, which adds their modules and the typosquat index.
-  const local = measureNode(
-    "pycustoms audit --format json --no-upstream (1,000 pins)",
-    args("--no-upstream"),
-  );
-  const offline = measureNode("pycustoms audit --format json --offline (1,000 pins)", args("--offline"));
+  const [bare, local, offline] = measureSideBySide(
+    [
+      { label: 'node -e ""', args: ["-e", ""] },
+      { label: "pycustoms audit --format json --no-upstream (1,000 pins)", args: args("--no-upstream") },
+      { label: "pycustoms audit --format json --offline (1,000 pins)", args: args("--offline") },
+    ],
+    11,
+  ) as [Measurement, Measurement, Measurement];
   const probe = spawnSync(process.execPath, args("--no-upstream"), {
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,

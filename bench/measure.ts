@@ -13,39 +13,55 @@ export interface Measurement {
   exitCode: number | null;
 }
 
-/** Runs `node <args>` `runs` times (after one warm-up), returning the median wall time and the largest peak RSS. */
-export function measureNode(
-  label: string,
-  args: string[],
-  runs = 7,
-  env: NodeJS.ProcessEnv = process.env,
-): Measurement {
-  const times: number[] = [];
-  let rss = 0;
-  let exitCode: number | null = null;
-  for (let i = 0; i <= runs; i++) {
-    const start = performance.now();
-    const r = spawnSync(process.execPath, ["--import", reporter, ...args], {
-      env,
-      encoding: "utf8",
-      maxBuffer: 512 * 1024 * 1024,
+/** One command of a side-by-side measurement: `node <args>`. */
+export interface NodeCase {
+  label: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs `node <args>` once; returns its wall time, peak RSS and exit code. */
+function runOnce(c: NodeCase): { ms: number; rssMb: number; exitCode: number | null } {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, ["--import", reporter, ...c.args], {
+    env: c.env ?? process.env,
+    encoding: "utf8",
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const ms = performance.now() - start;
+  const m = /@@maxrss_kb (\d+)/.exec(r.stderr);
+  if (!m) throw new Error(`${c.label}: no memory report; stderr: ${r.stderr.slice(0, 500)}`);
+  return { ms, rssMb: Number(m[1]) / 1024, exitCode: r.status };
+}
+
+/**
+ * Runs each command `runs` times (after one warm-up round), interleaved round by round so that load from
+ * elsewhere on a shared machine falls on every command alike; returns each one's median and minimum wall time
+ * and largest peak RSS, in the order given.
+ */
+export function measureSideBySide(cases: NodeCase[], runs = 7): Measurement[] {
+  const times = cases.map((): number[] => []);
+  const rss = cases.map(() => 0);
+  const exitCodes = cases.map((): number | null => null);
+  for (let round = 0; round <= runs; round++) {
+    cases.forEach((c, i) => {
+      const r = runOnce(c);
+      exitCodes[i] = r.exitCode;
+      if (round === 0) return; // warm-up: file cache, lazy compilation caches
+      times[i]!.push(r.ms);
+      rss[i] = Math.max(rss[i]!, r.rssMb);
     });
-    const ms = performance.now() - start;
-    exitCode = r.status;
-    const m = /@@maxrss_kb (\d+)/.exec(r.stderr);
-    if (!m) throw new Error(`${label}: no memory report; stderr: ${r.stderr.slice(0, 500)}`);
-    if (i === 0) continue; // warm-up: file cache, lazy compilation caches
-    times.push(ms);
-    rss = Math.max(rss, Number(m[1]) / 1024);
   }
-  times.sort((a, b) => a - b);
-  return {
-    label,
-    medianMs: times[Math.floor(times.length / 2)]!,
-    minMs: times[0]!,
-    maxRssMb: rss,
-    exitCode,
-  };
+  return cases.map((c, i) => {
+    const sorted = times[i]!.sort((a, b) => a - b);
+    return {
+      label: c.label,
+      medianMs: sorted[Math.floor(sorted.length / 2)]!,
+      minMs: sorted[0]!,
+      maxRssMb: rss[i]!,
+      exitCode: exitCodes[i]!,
+    };
+  });
 }
 
 export function table(rows: Measurement[], baseline?: Measurement): string {

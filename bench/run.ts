@@ -6,7 +6,7 @@ import { cliPath, repoRoot, sharedData } from "../test/paths.js";
 import { auditReport, dbImportReport } from "./audit.js";
 import { auditOnlineReport } from "./audit-online.js";
 import { topNames, writeInventoryInputs } from "./generate.js";
-import { type Measurement, measureNode, table } from "./measure.js";
+import { type Measurement, measureSideBySide, table } from "./measure.js";
 import { serveReport } from "./serve.js";
 import { typosquatReport } from "./typosquat.js";
 
@@ -21,16 +21,18 @@ function benchInventory(): string {
   const names = topNames(sharedData, 5000);
   const inputs = writeInventoryInputs(join(work, "inventory"), names);
   const out = [`### inventory of 5,000 packages (${header()})`, ""];
-  const bare = measureNode('node -e ""', ["-e", ""]);
   for (const [label, path] of Object.entries(inputs)) {
-    const raw = measureNode(`parse only (${label})`, [parseOnly, path]);
-    const inv = measureNode(`pycustoms inventory --format json (${label})`, [
-      cliPath,
-      "inventory",
-      "--format",
-      "json",
-      path,
-    ]);
+    const [bare, raw, inv] = measureSideBySide(
+      [
+        { label: 'node -e ""', args: ["-e", ""] },
+        { label: `parse only (${label})`, args: [parseOnly, path] },
+        {
+          label: `pycustoms inventory --format json (${label})`,
+          args: [cliPath, "inventory", "--format", "json", path],
+        },
+      ],
+      11,
+    ) as [Measurement, Measurement, Measurement];
     if (inv.exitCode !== 0) throw new Error(`inventory of ${label} exited ${inv.exitCode}`);
     const rows: Measurement[] = [bare, raw, inv];
     out.push(table(rows, bare));
