@@ -136,13 +136,13 @@ function walkGraph(
 
   const groups = new Map<Entry, string[]>();
   for (const { label, edges } of roots) {
-    const seen = new Set<string>();
+    const seen = new Set<Entry>();
+    const seenExtras = new Set<string>();
     const queue: Edge[] = [...edges];
     for (let edge = queue.pop(); edge !== undefined; edge = queue.pop()) {
       for (const target of resolve(edge)) {
-        const base = `${target.index}`;
-        if (!seen.has(base)) {
-          seen.add(base);
+        if (!seen.has(target)) {
+          seen.add(target);
           // Members are walked through (their dependencies count) but get no group: they are not reported.
           if (!members.has(target.name)) {
             const list = groups.get(target);
@@ -153,8 +153,8 @@ function walkGraph(
         }
         for (const extra of edge.extras) {
           const key = `${target.index}[${extra}]`;
-          if (seen.has(key)) continue;
-          seen.add(key);
+          if (seenExtras.has(key)) continue;
+          seenExtras.add(key);
           queue.push(...(target.optional.get(extra) ?? []));
         }
       }

@@ -125,6 +125,19 @@ test("isTomlTable accepts tables only, not arrays, dates or strings", () => {
   assert.equal(isTomlTable(null), false);
 });
 
+test("normalizeHashString gives what its regular-expression definition gives, for any string", () => {
+  const loose = /^\s*([A-Za-z0-9_-]+)[:=]([0-9A-Fa-f]+)\s*$/;
+  const expected = (v: string) => {
+    const m = loose.exec(v);
+    return m ? `${m[1]!.toLowerCase()}:${m[2]!.toLowerCase()}` : null;
+  };
+  const unit = fc.constantFrom("a", "Z", "0", "f", "F", "g", ":", "=", "-", "_", " ", "\t", "é", "sha256");
+  fc.assert(
+    fc.property(fc.string({ unit }), (v) => assert.equal(normalizeHashString(v), expected(v))),
+    { numRuns: 2000 },
+  );
+});
+
 test("normalizeHashString lower-cases algorithm:hex and rejects anything else", () => {
   assert.equal(normalizeHashString("SHA256:ABCdef01"), "sha256:abcdef01");
   assert.equal(normalizeHashString("sha256=abcdef01"), "sha256:abcdef01");
