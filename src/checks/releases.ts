@@ -86,6 +86,8 @@ export function quarantined(project: ProjectInfo): string | null {
 
 /** PEP 440 equality (`1.0` = `1.0.0`, local labels count); text equality for versions that are not PEP 440. */
 export function sameVersion(a: string, b: string): boolean {
+  // The same text is the same version either way, without parsing (most files of a pinned release).
+  if (a === b) return true;
   if (valid(a) && valid(b)) return compare(a, b) === 0;
   return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
@@ -102,7 +104,17 @@ export function localLabel(version: string): string {
 }
 
 export function filesOfRelease(project: ProjectInfo, version: string): ProjectFile[] {
-  return project.files.filter((f) => f.version !== null && sameVersion(f.version, version));
+  // Compared once per distinct version string, not once per file (a release has dozens of files).
+  const verdicts = new Map<string, boolean>();
+  return project.files.filter((f) => {
+    if (f.version === null) return false;
+    let same = verdicts.get(f.version);
+    if (same === undefined) {
+      same = sameVersion(f.version, version);
+      verdicts.set(f.version, same);
+    }
+    return same;
+  });
 }
 
 /** Listed in PEP 700 `versions` or carried by a file (a version can be listed with all its files deleted). */
@@ -115,18 +127,37 @@ export interface Release {
   files: ProjectFile[];
 }
 
-/** Every PEP 440-valid release that has files, oldest first (`1.0` and `1.0.0` files form one release). */
+/**
+ * Every PEP 440-valid release that has files, oldest first (`1.0` and `1.0.0` files form one release, in the
+ * index's file order, named by the first of them). The distinct version strings are sorted rather than the
+ * files: a project's dozens of files per release would otherwise each be parsed in every comparison.
+ */
 export function releasesOf(project: ProjectInfo): Release[] {
-  const files = project.files
-    .filter((f): f is ProjectFile & { version: string } => f.version !== null && valid(f.version) !== null)
-    .sort((a, b) => compare(a.version, b.version));
-  const releases: Release[] = [];
-  for (const file of files) {
-    const last = releases[releases.length - 1];
-    if (last !== undefined && compare(last.version, file.version) === 0) last.files.push(file);
-    else releases.push({ version: file.version, files: [file] });
+  const distinct: string[] = [];
+  const seen = new Set<string>();
+  for (const file of project.files) {
+    const v = file.version;
+    if (v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (valid(v) !== null) distinct.push(v);
   }
-  return releases;
+  distinct.sort(compare);
+  // Equal versions spelled differently (`1.0`, `1.0.0`) share one group.
+  const groupOf = new Map<string, number>();
+  let group = -1;
+  distinct.forEach((v, i) => {
+    if (i === 0 || compare(distinct[i - 1]!, v) !== 0) group++;
+    groupOf.set(v, group);
+  });
+  const releases: (Release | undefined)[] = new Array(group + 1);
+  for (const file of project.files) {
+    const g = file.version === null ? undefined : groupOf.get(file.version);
+    if (g === undefined || file.version === null) continue;
+    const release = releases[g];
+    if (release) release.files.push(file);
+    else releases[g] = { version: file.version, files: [file] };
+  }
+  return releases.filter((r): r is Release => r !== undefined);
 }
 
 export function isYankedRelease(release: Release): boolean {

@@ -274,7 +274,11 @@ function push(map: Map<string, number[]>, key: string, value: number): void {
   else if (list[list.length - 1] !== value) list.push(value);
 }
 
-/** Indexes the ranked popular list (most popular first; names in any spelling). */
+/**
+ * Indexes the ranked popular list (most popular first; names in any spelling). The lookup maps are built on
+ * first use, each once: an audit whose dependencies are all popular themselves (the common case) never needs
+ * them, and the deletion neighbourhoods of 5,000 names are most of the ~100 ms a full build takes.
+ */
 export function buildPopularIndex(names: string[], options: PopularIndexOptions = {}): PopularIndex {
   const targets = options.targets ?? DEFAULT_TARGETS;
   const entries: PopularEntry[] = [];
@@ -287,24 +291,54 @@ export function buildPopularIndex(names: string[], options: PopularIndexOptions 
       entries.push({ name, rank: entries.length + 1, compact: compactOf(name), tokens: name.split("-") });
     }
   }
-  const byCompact = new Map<string, number[]>();
-  const bySkeleton = new Map<string, number[]>();
-  const bySortedTokens = new Map<string, number[]>();
-  const byDroppedToken = new Map<string, number[]>();
-  const byDeletion = new Map<string, number[]>();
-  entries.forEach((e, i) => {
-    push(byCompact, e.compact, i);
-    push(bySkeleton, homoglyphSkeleton(e.compact), i);
-    if (e.tokens.length > 1) push(bySortedTokens, [...e.tokens].sort().join("-"), i);
-    if (e.tokens.length > 2) push(byDroppedToken, e.tokens.slice(1).join("-"), i);
+  const lazily = (fill: (map: Map<string, number[]>, e: PopularEntry, i: number) => void) => {
+    let map: Map<string, number[]> | null = null;
+    return (): ReadonlyMap<string, number[]> => {
+      if (map === null) {
+        const built = new Map<string, number[]>();
+        entries.forEach((e, i) => {
+          fill(built, e, i);
+        });
+        map = built;
+      }
+      return map;
+    };
+  };
+  const byCompact = lazily((map, e, i) => push(map, e.compact, i));
+  const bySkeleton = lazily((map, e, i) => push(map, homoglyphSkeleton(e.compact), i));
+  const bySortedTokens = lazily((map, e, i) => {
+    if (e.tokens.length > 1) push(map, [...e.tokens].sort().join("-"), i);
+  });
+  const byDroppedToken = lazily((map, e, i) => {
+    if (e.tokens.length > 2) push(map, e.tokens.slice(1).join("-"), i);
+  });
+  const byDeletion = lazily((map, e, i) => {
     // Distance 1 around the name, and around its name without a version suffix (`beautifulsoup` for
     // `beautifulsoup4`), so that a typo plus a dropped version digit is still one typo away.
-    forEachDeletion(e.compact, 1, (d) => push(byDeletion, d, i));
+    forEachDeletion(e.compact, 1, (d) => push(map, d, i));
     const unversioned = e.compact.replace(/\d+$/, "");
     if (unversioned !== e.compact && unversioned.length > 0)
-      forEachDeletion(unversioned, 1, (d) => push(byDeletion, d, i));
+      forEachDeletion(unversioned, 1, (d) => push(map, d, i));
   });
-  return { names: seen, entries, byCompact, bySkeleton, bySortedTokens, byDroppedToken, byDeletion };
+  return {
+    names: seen,
+    entries,
+    get byCompact() {
+      return byCompact();
+    },
+    get bySkeleton() {
+      return bySkeleton();
+    },
+    get bySortedTokens() {
+      return bySortedTokens();
+    },
+    get byDroppedToken() {
+      return byDroppedToken();
+    },
+    get byDeletion() {
+      return byDeletion();
+    },
+  };
 }
 
 /** The popular project a name imitates, and how. */

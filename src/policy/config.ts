@@ -18,7 +18,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * Every check that can be switched on or off in `[checks]`, with the line the starter config shows.
- * A new check adds one line here (its id is also the `kind` of the findings it produces).
+ * A new check adds one line here (its id is also the `kind` of the findings it produces). Checks are on
+ * unless the entry says `on: false`.
  */
 export const KNOWN_CHECKS = [
   { id: "vulnerability", description: "known vulnerabilities from the advisory database" },
@@ -41,8 +42,11 @@ export const KNOWN_CHECKS = [
     id: "dependency-confusion",
     description: "--extra-index-url, and internal names taken on the public index",
   },
-  { id: "ownership", description: "projects with a single owner and no organisation" },
-] as const satisfies readonly { id: FindingKind; description: string }[];
+  // Off by default: "single owner, no organisation" describes most of PyPI and is information, not a risk found
+  // (peers such as Socket list it as informational), and ownership is only in the PyPI JSON API, so it costs a
+  // second request per project (see bench/RESULTS.md, issue 4). `inspect` shows the owners either way.
+  { id: "ownership", description: "projects with a single owner and no organisation", on: false },
+] as const satisfies readonly { id: FindingKind; description: string; on?: false }[];
 
 export type CheckId = (typeof KNOWN_CHECKS)[number]["id"];
 
@@ -176,7 +180,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   failOn: "high",
   maxDbAge: "7d",
   maxDbAgeMs: 7 * 86_400_000,
-  checks: Object.fromEntries(CHECK_IDS.map((id) => [id, true])) as Record<CheckId, boolean>,
+  checks: Object.fromEntries(KNOWN_CHECKS.map((c) => [c.id, !("on" in c)])) as Record<CheckId, boolean>,
   ignore: [],
   serve: {
     host: "127.0.0.1",

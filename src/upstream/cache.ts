@@ -121,6 +121,24 @@ export function refreshedEntry(entry: CacheEntry, headers: Record<string, string
   return { ...entry, headers: { ...entry.headers, ...update }, storedAt: now };
 }
 
+/** Headers a 304 restates without changing what the entry means (the freshness clock aside). */
+const CLOCK_HEADERS = new Set(["date", "age", "expires"]);
+
+/**
+ * Whether a refreshed entry must be written back: when it can be fresh (its clock restarted, later runs may skip
+ * the request) or a kept header changed (a new serial, a new validator). A response that is stale at once
+ * (max-age=0, no-cache) and came back unchanged would be rewritten, body and all, for nothing: every later use
+ * revalidates it anyway, with the same validators.
+ */
+export function refreshNeedsStoring(before: CacheEntry, after: CacheEntry): boolean {
+  if (freshnessLifetime(after) > 0) return true;
+  const names = new Set([...Object.keys(before.headers), ...Object.keys(after.headers)]);
+  for (const name of names) {
+    if (!CLOCK_HEADERS.has(name) && before.headers[name] !== after.headers[name]) return true;
+  }
+  return false;
+}
+
 function keyOf(url: string, accept: string): string {
   return createHash("sha256").update(`${url}\n${accept}`).digest("hex");
 }
@@ -144,16 +162,22 @@ export function createHttpCache(dir: string): HttpCache {
     return join(dir, key.slice(0, 2), key);
   };
   const pending = new Set<Promise<void>>();
+  // Shard directories made (or found) by this process: one mkdir per shard, not one per write.
+  const shards = new Set<string>();
   // Entries whose write has not landed yet: a later `get` in this process must still see them.
   const landing = new Map<string, CacheEntry>();
   const write = async (path: string, shard: string, bytes: Buffer): Promise<void> => {
     const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     try {
-      await mkdir(shard, { recursive: true });
+      if (!shards.has(shard)) {
+        await mkdir(shard, { recursive: true });
+        shards.add(shard);
+      }
       await writeFile(tmp, bytes);
       await rename(tmp, path);
     } catch {
       // A cache that cannot be written (read-only home, full disk) only costs a refetch.
+      shards.delete(shard);
       await rm(tmp, { force: true });
     }
   };

@@ -32,12 +32,35 @@ export interface IndexClientOptions {
   httpOptions?: HttpClientOptions;
 }
 
+/**
+ * What the simple page may lack and only the PyPI JSON API adds: ownership (never on the page), upload times and
+ * sizes (PEP 700, not in HTML), sha256 digests, and the reasons of yanked files.
+ */
+export type ProjectDetail = "ownership" | "upload-times" | "sizes" | "digests" | "yank-reasons";
+
+export const PROJECT_DETAILS: readonly ProjectDetail[] = [
+  "ownership",
+  "upload-times",
+  "sizes",
+  "digests",
+  "yank-reasons",
+];
+
+export interface ProjectOptions {
+  /**
+   * The details the caller will read. Default: all, with the JSON API asked beside the page. With a list, the
+   * JSON API is asked only for ownership or when the page lacks a listed detail: PyPI's PEP 691 pages carry
+   * upload times, sizes and digests, so an audit without the ownership check makes one request per project.
+   */
+  needs?: readonly ProjectDetail[];
+}
+
 export interface IndexClient {
   /** The index base URL, credentials removed. */
   readonly indexUrl: string;
   /** The JSON API base in use, or null. */
   readonly jsonApiUrl: string | null;
-  project(name: string): Promise<ProjectInfo | UpstreamError>;
+  project(name: string, options?: ProjectOptions): Promise<ProjectInfo | UpstreamError>;
   /** PyPI JSON API data of one release (files with upload times and digests, vulnerabilities, ownership). */
   release(name: string, version: string): Promise<JsonApiRelease | UpstreamError>;
   fetchProvenance(url: string): Promise<ProvenanceDocument | UpstreamError>;
@@ -107,6 +130,18 @@ function mergeJsonApi(info: ProjectInfo, api: JsonApiRelease): ProjectInfo {
   };
 }
 
+/** The listed details this page lacks (the JSON API could fill them); ownership is never on a page. */
+export function missingDetails(info: ProjectInfo, needs: readonly ProjectDetail[]): ProjectDetail[] {
+  const lacks: Record<ProjectDetail, () => boolean> = {
+    ownership: () => true,
+    "upload-times": () => info.files.some((f) => f.uploadTime === null),
+    sizes: () => info.files.some((f) => f.size === null),
+    digests: () => info.files.some((f) => f.hashes.sha256 === undefined),
+    "yank-reasons": () => info.files.some((f) => f.yanked && f.yankedReason === null),
+  };
+  return needs.filter((need) => lacks[need]());
+}
+
 export function createIndexClient(options: IndexClientOptions): IndexClient {
   const indexWithAuth = withTrailingSlash(options.indexUrl);
   const indexUrl = redactUrl(indexWithAuth);
@@ -130,6 +165,8 @@ export function createIndexClient(options: IndexClientOptions): IndexClient {
   if (jsonApiRaw) http.addCredentials(jsonApiRaw);
   // A guessed JSON API that 404s for a project the index has is taken as absent for this client's life.
   let jsonApiAbsent = false;
+  // Set once a page lacked a detail a caller asked for: later projects then ask the JSON API beside the page.
+  let pagesLackDetails = false;
 
   async function jsonApi(path: string): Promise<JsonApiRelease | UpstreamError> {
     if (!jsonApiUrl || jsonApiAbsent) {
@@ -144,7 +181,7 @@ export function createIndexClient(options: IndexClientOptions): IndexClient {
   return {
     indexUrl,
     jsonApiUrl,
-    async project(name) {
+    async project(name, projectOptions = {}) {
       if (!isValidName(name)) {
         return upstreamError(
           "not-found",
@@ -154,9 +191,15 @@ export function createIndexClient(options: IndexClientOptions): IndexClient {
       }
       const normalized = normalizeName(name);
       const pageUrl = new URL(`${encodeURIComponent(normalized)}/`, indexUrl).href;
-      const [page, api] = await Promise.all([
+      const apiPath = `${encodeURIComponent(normalized)}/json`;
+      const needs = projectOptions.needs ?? PROJECT_DETAILS;
+      const all = projectOptions.needs === undefined;
+      // Beside the page (one round trip) when the API will surely be wanted: for ownership, or on an index whose
+      // pages were already found lacking; otherwise only after the page, if it lacks something asked for.
+      const together = all || needs.includes("ownership") || pagesLackDetails;
+      const [page, early] = await Promise.all([
         http.get(pageUrl, { accept: SIMPLE_ACCEPT }),
-        jsonApi(`${encodeURIComponent(normalized)}/json`),
+        together ? jsonApi(apiPath) : null,
       ]);
       if (isUpstreamError(page)) {
         if (page.kind === "not-found") {
@@ -174,6 +217,13 @@ export function createIndexClient(options: IndexClientOptions): IndexClient {
         headers: page.headers,
       });
       if (isUpstreamError(info)) return info;
+      let api = early;
+      if (api === null) {
+        const missing = missingDetails(info, needs);
+        if (missing.length === 0) return info;
+        pagesLackDetails = true;
+        api = await jsonApi(apiPath);
+      }
       if (isUpstreamError(api)) {
         if (api.kind === "not-found" && derived && !PYPI_JSON_APIS.has(jsonApiUrl ?? ""))
           jsonApiAbsent = true;

@@ -3,7 +3,7 @@
 // Retries, redirects and caching are done here rather than with undici's interceptors because they have to
 // cooperate: credentials must not follow a redirect to another host, a 304 must reuse a cached body, a retry
 // must give back its concurrency slot while it waits, and every failure must become a typed one-line value.
-import { type Dispatcher, EnvHttpProxyAgent, request } from "undici";
+import type { Dispatcher } from "undici";
 import { toolVersion } from "../version.js";
 import {
   type CacheEntry,
@@ -14,6 +14,7 @@ import {
   isStorable,
   keepHeaders,
   refreshedEntry,
+  refreshNeedsStoring,
   revalidationHeaders,
 } from "./cache.js";
 import { isUpstreamError, redactUrl, type UpstreamError, upstreamError } from "./errors.js";
@@ -223,12 +224,20 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const offline = options.offline ?? false;
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
   const cache = cacheDir === null ? null : createHttpCache(cacheDir);
-  const semaphore = new Semaphore(Math.max(1, options.concurrency ?? 8));
+  const concurrencyLimit = Math.max(1, options.concurrency ?? 8);
+  const semaphore = new Semaphore(concurrencyLimit);
   const credentials = new Map<string, string>();
   let ownDispatcher: Dispatcher | null = null;
+  // undici is loaded at the first request: an offline run, answered from the cache, never needs it (~40 ms).
+  let undici: Promise<typeof import("undici")> | null = null;
+  const loadUndici = () => {
+    undici ??= import("undici");
+    return undici;
+  };
 
-  const dispatcher = (): Dispatcher => {
+  const dispatcher = async (): Promise<Dispatcher> => {
     if (options.dispatcher) return options.dispatcher;
+    const { EnvHttpProxyAgent } = await loadUndici();
     if (!ownDispatcher) {
       const env = options.env ?? process.env;
       const proxyOptions: { httpProxy?: string; httpsProxy?: string; noProxy?: string } = {};
@@ -243,16 +252,20 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         connect: { timeout: connectTimeoutMs },
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        // No more connections per origin than requests in flight: without a cap the pool opens a new one
+        // whenever a request arrives before the connection that just finished is marked free.
+        connections: concurrencyLimit,
       });
     }
     return ownDispatcher;
   };
 
   async function attempt(url: string, headers: Record<string, string>): Promise<Attempt> {
+    const [{ request }, via] = await Promise.all([loadUndici(), dispatcher()]);
     const signal = AbortSignal.timeout(timeoutMs);
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(url, { method: "GET", headers, signal, dispatcher: dispatcher() });
+      response = await request(url, { method: "GET", headers, signal, dispatcher: via });
     } catch (e) {
       if (signal.aborted || (e as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT") {
         return {
@@ -334,8 +347,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
 
     const accept = opts.accept ?? "*/*";
     const mode = opts.cache ?? "default";
-    const entry = cache && mode !== "bypass" ? cache.get(url, accept) : null;
+    const readEntry = () => (cache && mode !== "bypass" ? cache.get(url, accept) : null);
     if (offline) {
+      const entry = readEntry();
       if (entry)
         return {
           url,
@@ -347,7 +361,13 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         };
       return upstreamError("offline-miss", url, `${url}: offline, and not in the cache`);
     }
+    // The entry is read once a slot is free: hundreds of look-ups reading theirs up front (synchronously) would
+    // hold back the first requests; read in turn, each read overlaps the other requests' waits.
+    await semaphore.acquire();
+    let holdingSlot = true;
+    const entry = readEntry();
     if (entry && mode === "default" && isFresh(entry)) {
+      semaphore.release();
       return {
         url,
         status: entry.status,
@@ -369,7 +389,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     let attempts = 0;
     for (;;) {
       attempts++;
-      await semaphore.acquire();
+      if (!holdingSlot) await semaphore.acquire();
+      holdingSlot = false;
       let result: Attempt;
       try {
         result = await attempt(url, headers);
@@ -385,7 +406,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         const { status, headers: responseHeaders, body } = result;
         if (status === 304 && entry && cache) {
           const refreshed = refreshedEntry(entry, responseHeaders, Date.now());
-          cache.put(refreshed);
+          if (refreshNeedsStoring(entry, refreshed)) cache.put(refreshed);
           return {
             url,
             status: refreshed.status,
@@ -473,6 +494,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       ...(opts.headers ?? {}),
     };
     if (auth) headers.authorization = auth;
+    const [{ request }, via] = await Promise.all([loadUndici(), dispatcher()]);
     let attempts = 0;
     for (;;) {
       attempts++;
@@ -481,7 +503,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         response = await request(url, {
           method: "GET",
           headers,
-          dispatcher: dispatcher(),
+          dispatcher: via,
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
       } catch (e) {

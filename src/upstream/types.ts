@@ -38,7 +38,7 @@ export interface Ownership {
 export interface IndexCapabilities {
   /** PEP 691 JSON (else HTML was parsed). */
   json: boolean;
-  /** The PyPI JSON API (`/pypi/<name>/json`) answered. */
+  /** The PyPI JSON API (`/pypi/<name>/json`) was asked and answered (see `ProjectOptions.needs`). */
   jsonApi: boolean;
   uploadTimes: boolean;
   sizes: boolean;
@@ -58,7 +58,7 @@ export interface ProjectInfo {
   /** PEP 700 `versions` (falls back to the versions parsed from file names). */
   versions: string[];
   files: ProjectFile[];
-  /** From the JSON API, null when not available. */
+  /** From the JSON API, null when not available or not asked for. */
   ownership: Ownership | null;
   capabilities: IndexCapabilities;
 }

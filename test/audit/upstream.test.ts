@@ -1,27 +1,36 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import { indexKey, resolveIndexUrl } from "../../src/audit/index-url.js";
-import { runUpstreamChecks, type UpstreamContext } from "../../src/audit/upstream.js";
+import {
+  detailsNeeded,
+  reasonTemplate,
+  runUpstreamChecks,
+  type UpstreamContext,
+} from "../../src/audit/upstream.js";
 import type { Finding } from "../../src/checks/types.js";
 import type { Dependency } from "../../src/inventory/types.js";
 import { type Config, DEFAULT_CONFIG, parseConfigText } from "../../src/policy/config.js";
-import type { IndexClient } from "../../src/upstream/client.js";
+import type { IndexClient, ProjectDetail } from "../../src/upstream/client.js";
 import { type UpstreamError, upstreamError } from "../../src/upstream/errors.js";
 import type { ProjectInfo } from "../../src/upstream/types.js";
 import { daysAgo, locked, NOW, PYPI, project, requirement, wheel } from "../checks/upstream-builders.js";
 
-/** An index client answering from a map, counting look-ups. */
+/** An index client answering from a map, counting look-ups and the details each asked for. */
 function fakeClient(
   answers: Record<string, ProjectInfo | UpstreamError>,
   indexUrl = PYPI,
-): IndexClient & { asked: string[] } {
+): IndexClient & { asked: string[]; needs: Map<string, readonly ProjectDetail[] | undefined> } {
   const asked: string[] = [];
+  const needs = new Map<string, readonly ProjectDetail[] | undefined>();
   return {
     indexUrl,
     jsonApiUrl: null,
     asked,
-    async project(name) {
+    needs,
+    async project(name, options) {
       asked.push(name);
+      needs.set(name, options?.needs);
       return (
         answers[name] ??
         upstreamError("not-found", indexUrl, `${name}: not found (HTTP 404)`, { status: 404 })
@@ -76,16 +85,10 @@ describe("runUpstreamChecks", () => {
     assert.deepEqual(client.asked, ["a"]);
     assert.match(out.unreachable ?? "", /could not be reached: .*ECONNREFUSED/);
     const checks = out.skipped.map((s) => s.check);
-    for (const check of [
-      "project-status",
-      "yanked",
-      "release-age",
-      "hash-mismatch",
-      "provenance",
-      "ownership",
-    ]) {
+    for (const check of ["project-status", "yanked", "release-age", "hash-mismatch", "provenance"]) {
       assert.ok(checks.includes(check), check);
     }
+    assert.ok(!checks.includes("ownership"), "ownership is off by default");
     assert.equal(new Set(checks).size, checks.length, "one line per check");
   });
 
@@ -185,6 +188,102 @@ describe("runUpstreamChecks", () => {
           "offline, and a is not in the HTTP cache (run once online to fill it) (and the same for b and c)",
       },
     ]);
+  });
+});
+
+describe("what the look-ups ask of the index", () => {
+  test("by default a project is asked for upload times, sizes, digests and yank reasons, not ownership", async () => {
+    const client = fakeClient({ a: old("a", "1.0") });
+    await runUpstreamChecks([locked("a", "1.0")], ctx(client));
+    assert.deepEqual([...(client.needs.get("a") ?? ["(all)"])].sort(), [
+      "digests",
+      "sizes",
+      "upload-times",
+      "yank-reasons",
+    ]);
+  });
+
+  test("with [checks] ownership = true the look-up asks for ownership, and a single owner is reported", async () => {
+    const solo = project("solo", [wheel("solo", "1.0", "py3-none-any", { uploadTime: daysAgo(100) })], {
+      ownership: { organization: null, roles: [{ role: "Owner", user: "eve" }] },
+    });
+    const client = fakeClient({ solo });
+    const on = config("[checks]\nownership = true\n");
+    const out = await runUpstreamChecks([locked("solo", "1.0")], ctx(client, { config: on }));
+    assert.ok(client.needs.get("solo")?.includes("ownership"));
+    assert.equal(out.findings.find((f) => f.kind === "ownership")?.severity, "info");
+  });
+
+  test("only the checks switched on decide the details: project status alone needs none", async () => {
+    const client = fakeClient({ a: old("a", "1.0") });
+    const only = config(
+      `[checks]\n${["yanked", "release-age", "unmaintained", "hash-mismatch", "hash-uncovered", "provenance", "size-anomaly"].map((c) => `${c} = false`).join("\n")}\n`,
+    );
+    await runUpstreamChecks([locked("a", "1.0")], ctx(client, { config: only }));
+    assert.deepEqual(client.needs.get("a"), []);
+  });
+
+  test("an internal name asked of the public index only for dependency confusion asks for no details", async () => {
+    const client = fakeClient({});
+    const publicIndex = fakeClient(
+      { "acme-tool": old("acme-tool", "9.0") },
+      "https://public.example/simple/",
+    );
+    const internal = config('internal-names = ["acme-tool"]\n');
+    const out = await runUpstreamChecks(
+      [locked("acme-tool", "1.0", { source: { kind: "index", url: "https://private.example/simple/" } })],
+      ctx(client, { config: internal, publicClient: publicIndex }),
+    );
+    assert.deepEqual(publicIndex.needs.get("acme-tool"), []);
+    assert.equal(out.findings.find((f) => f.kind === "dependency-confusion")?.severity, "critical");
+  });
+
+  test("detailsNeeded lists each detail once, in no particular order", () => {
+    assert.deepEqual(detailsNeeded(["release-age", "unmaintained", "provenance"]).sort(), [
+      "digests",
+      "upload-times",
+    ]);
+    assert.deepEqual(detailsNeeded(["project-status", "typosquat", "dependency-confusion"]), []);
+    assert.deepEqual(detailsNeeded(["ownership"]), ["ownership"]);
+  });
+});
+
+describe("reasonTemplate", () => {
+  /** The regular expression it replaced, kept as the oracle. */
+  function byRegExp(reason: string, dep: Dependency): string {
+    const words = [...new Set([dep.rawName, dep.name, dep.version].filter((w): w is string => !!w))];
+    const alternatives = words
+      .sort((a, b) => b.length - a.length)
+      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join("|");
+    return reason.replace(new RegExp(`(?<![\\w.-])(?:${alternatives})(?![\\w-]|\\.\\w)`, "gi"), "\u0000");
+  }
+
+  test("names and the version are taken out as whole words only, ignoring case", () => {
+    const dep = locked("foo-bar", "1.0");
+    assert.equal(
+      reasonTemplate("Foo-Bar 1.0 (not foo-bar2, 1.0.1 or x.foo-bar) has no foo-bar.", dep),
+      "\u0000 \u0000 (not foo-bar2, 1.0.1 or x.foo-bar) has no \u0000.",
+    );
+    assert.equal(reasonTemplate("nothing to take out", dep), "nothing to take out");
+  });
+
+  test("it gives what the regular expression gave, for random reasons built from the dependency's words", () => {
+    const word = fc.constantFrom("foo", "Foo", "foo-bar", "FOO_BAR", "1.0", "1.0.1", "1", "foo.bar");
+    const glue = fc.constantFrom("", " ", ".", "-", "_", "x", "(", "é", ".x", ". ");
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(word, glue), { maxLength: 8 }),
+        fc.constantFrom("foo", "foo-bar", "foo_bar", "foo.bar"),
+        fc.constantFrom("1.0", "1", "1.0.1"),
+        (parts, name, version) => {
+          const dep = { ...locked(name, version), rawName: name.toUpperCase() };
+          const reason = parts.map(([w, g]) => w + g).join("");
+          assert.equal(reasonTemplate(reason, dep), byRegExp(reason, dep));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { compare, valid } from "@renovatebot/pep440";
 import fc from "fast-check";
 import { checkDependencyConfusion } from "../../src/checks/dependency-confusion.js";
 import { checkHashIntegrity } from "../../src/checks/hash-integrity.js";
@@ -46,6 +47,48 @@ test("releases group files of equal versions, oldest first, and leave out files 
   );
   assert.equal(isKnownVersion(p, "1.0"), true);
   assert.equal(isKnownVersion(p, "3.0"), false);
+});
+
+test("releases are the stable sort of the files by version, grouped: same versions, files and order", () => {
+  // The definition releasesOf used to compute directly: sort every file (stable), group equal neighbours.
+  const bySortingFiles = (files: ProjectFile[]) => {
+    const sorted = files
+      .filter((f): f is ProjectFile & { version: string } => f.version !== null && valid(f.version) !== null)
+      .sort((a, b) => compare(a.version, b.version));
+    const out: { version: string; files: string[] }[] = [];
+    for (const f of sorted) {
+      const last = out.at(-1);
+      if (last && compare(last.version, f.version) === 0) last.files.push(f.filename);
+      else out.push({ version: f.version, files: [f.filename] });
+    }
+    return out;
+  };
+  const version = fc.constantFrom(
+    "1.0",
+    "1.0.0",
+    "1.0.0.0",
+    "2.0",
+    "1.0rc1",
+    "1.0.post1",
+    "1.0+cpu",
+    "01.0",
+    "x",
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(version, fc.boolean()), { maxLength: 12 }), (specs) => {
+      const files = specs.map(([v, isWheel], i) => ({
+        ...(isWheel ? wheel("p", v) : sdist("p", v)),
+        filename: `f${i}`,
+        version: v === "x" ? null : v,
+      }));
+      const got = releasesOf(project("p", files)).map((r) => ({
+        version: r.version,
+        files: r.files.map((f) => f.filename),
+      }));
+      assert.deepEqual(got, bySortingFiles(files));
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test("a suggestion is free of the pin itself, bound by a range, and impossible under a non-PEP 440 range", () => {

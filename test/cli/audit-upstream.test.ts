@@ -62,6 +62,8 @@ const config = (url: string) => `internal-names = ["acme-internal"]
 [index]
 public-url = "${url}/simple/"
 retries = 0
+[checks]
+ownership = true
 `;
 
 before(async () => {
@@ -178,6 +180,7 @@ test("--extra-index-url in a requirements file is high dependency confusion at t
 test("--offline after a warm run answers from the cache without a request; cold, it lists what it could not check", async () => {
   const dir = project("offline", {
     "requirements.txt": "quarantined-pkg==1.0\nreqeusts==2.0.0\ngood-pkg==1.0.0\n",
+    "pycustoms.toml": "[checks]\nownership = true\n",
   });
   const warm = await audit(dir, "cache-offline");
   assert.equal(warm.run.code, 1);

@@ -10,6 +10,8 @@ import {
   freshnessLifetime,
   isStorable,
   parseCacheControl,
+  refreshedEntry,
+  refreshNeedsStoring,
 } from "../../src/upstream/cache.js";
 
 const dirs: string[] = [];
@@ -84,4 +86,20 @@ test("entries round-trip through the disk; a corrupt entry is a miss, not an err
   assert.equal(files.length, 1);
   writeFileSync(join(dir, shard!, files[0]!), "{not json\nbody");
   assert.equal(createHttpCache(dir).get(e.url, e.accept), null);
+});
+
+test("a 304 is written back only when it restarts a freshness clock or changes a kept header", () => {
+  const stale = entry({ "cache-control": "max-age=0", etag: '"a"', date: "Sat, 28 Nov 2026 04:00:00 GMT" });
+  const sameAgain = refreshedEntry(
+    stale,
+    { "cache-control": "max-age=0", etag: '"a"', date: "Sat, 28 Nov 2026 05:00:00 GMT", age: "3" },
+    2_000_000,
+  );
+  assert.equal(refreshNeedsStoring(stale, sameAgain), false, "nothing a later run reads has changed");
+  const newSerial = refreshedEntry(stale, { "x-pypi-last-serial": "42" }, 2_000_000);
+  assert.equal(refreshNeedsStoring(stale, newSerial), true);
+  const nowFresh = refreshedEntry(stale, { "cache-control": "max-age=600" }, 2_000_000);
+  assert.equal(refreshNeedsStoring(stale, nowFresh), true);
+  const cacheable = entry({ "cache-control": "max-age=600", etag: '"a"' });
+  assert.equal(refreshNeedsStoring(cacheable, refreshedEntry(cacheable, {}, 2_000_000)), true);
 });

@@ -125,6 +125,56 @@ test("without a JSON API the index's capabilities say so, and the guess is not r
   assert.equal(server.requests.get("/pypi/other-pkg/json"), undefined);
 });
 
+test("asked only for what a PEP 691 page carries, the client makes one request and leaves out ownership", async () => {
+  const server = await serve();
+  const c = client(server);
+  const p = info(await c.project("demo-pkg", { needs: ["upload-times", "sizes", "digests"] }));
+  await c.close();
+  assert.equal(server.requests.get("/simple/demo-pkg/"), 1);
+  assert.equal(server.requests.get("/pypi/demo-pkg/json"), undefined);
+  assert.equal(p.capabilities.jsonApi, false);
+  assert.equal(p.capabilities.uploadTimes, true);
+  assert.equal(p.ownership, null);
+  const wheel = p.files.find((f) => f.filename === "demo_pkg-1.0.0-py3-none-any.whl");
+  assert.equal(wheel?.uploadTime, "2024-02-01T10:00:00.000000Z");
+});
+
+test("asked for ownership, the client asks the JSON API too", async () => {
+  const server = await serve();
+  const c = client(server);
+  const p = info(await c.project("demo-pkg", { needs: ["ownership"] }));
+  await c.close();
+  assert.equal(server.requests.get("/pypi/demo-pkg/json"), 1);
+  assert.deepEqual(p.ownership, { organization: "example", roles: [{ role: "Owner", user: "alice" }] });
+});
+
+test("a page lacking upload times has them filled from the JSON API, and later projects ask it at once", async () => {
+  const server = await serve({ formats: ["html"] });
+  const c = client(server);
+  const p = info(await c.project("demo-pkg", { needs: ["upload-times"] }));
+  assert.equal(p.capabilities.jsonApi, true);
+  assert.equal(p.capabilities.uploadTimes, true);
+  assert.ok(p.files.every((f) => f.uploadTime !== null));
+  const first = server.log
+    .map((r) => r.path)
+    .filter((path) => path.endsWith("/demo-pkg/json") || path.endsWith("/demo-pkg/"));
+  assert.deepEqual(first, ["/simple/demo-pkg/", "/pypi/demo-pkg/json"], "the page first, then the API");
+  const fresh = client(server);
+  server.setFault("/simple/third-pkg/", { status: 404 });
+  error(await fresh.project("third-pkg", { needs: ["upload-times"] }));
+  await fresh.close();
+  assert.equal(
+    server.requests.get("/pypi/third-pkg/json"),
+    undefined,
+    "a client that has not learned asks the page alone",
+  );
+  // Now known to lack them, the next project's API request goes out beside its page: even when the page fails.
+  server.setFault("/simple/other-pkg/", { status: 404 });
+  assert.equal(error(await c.project("other-pkg", { needs: ["upload-times"] })).kind, "not-found");
+  await c.close();
+  assert.equal(server.requests.get("/pypi/other-pkg/json"), 1);
+});
+
 test("the PEP 792 status of a quarantined project is read and it offers no files", async () => {
   const server = await serve();
   const c = client(server);
