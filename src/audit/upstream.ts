@@ -22,7 +22,7 @@ import { checkTyposquat } from "../checks/typosquat.js";
 import { checkUnmaintained } from "../checks/unmaintained.js";
 import { checkYanked } from "../checks/yanked.js";
 import type { Dependency } from "../inventory/types.js";
-import { type CheckId, type Config, UPSTREAM_CHECKS } from "../policy/config.js";
+import { type CheckId, type Config, DEFAULT_INDEX_CONCURRENCY, UPSTREAM_CHECKS } from "../policy/config.js";
 import type { TrustMaterial } from "../provenance/trust-root.js";
 import { isInternalName } from "../registry/confusion.js";
 import { normalizeName } from "../standards/names.js";
@@ -455,26 +455,35 @@ export async function runUpstreamChecks(
     return pending;
   };
 
+  // The look-ups run from a pool of workers as wide as the HTTP client's concurrency, all starting at once. When
+  // the index the dependencies install from fails as an index that is down would (refused, timeout, 5xx, 401)
+  // before it has answered anything, it is taken as unreachable: the workers stop asking it, so a down index
+  // costs one round of requests (with their retries), not one per dependency — and an index that is up costs
+  // no serial probe round trip.
   let unreachable: string | null = null;
   const down = new Set<IndexClient>();
-  const first = queue.find((q) => q.client === ctx.client) ?? queue[0];
-  if (first && !ctx.offline) {
-    const probe = ask(first);
-    runTyposquat();
-    const answer = await probe;
-    if (isUpstreamError(answer) && indexIsDown(answer)) {
-      down.add(first.client);
-      unreachable = `${first.client.indexUrl} could not be reached: ${answer.message}`;
-    }
-  } else {
-    runTyposquat();
-  }
+  const probed = (queue.find((q) => q.client === ctx.client) ?? queue[0])?.client;
+  let probedAnswered = false;
   const resolved = new Map<string, ProjectInfo | UpstreamError>();
-  await Promise.all(
-    queue
-      .filter((q) => !down.has(q.client))
-      .map(async (q) => resolved.set(keyOf(q.client, q.name), await ask(q))),
-  );
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let q = queue[next++]; q !== undefined; q = queue[next++]) {
+      if (down.has(q.client)) continue;
+      const answer = await ask(q);
+      resolved.set(keyOf(q.client, q.name), answer);
+      if (q.client !== probed || ctx.offline) continue;
+      if (!isUpstreamError(answer) || !indexIsDown(answer)) probedAnswered = true;
+      else if (!probedAnswered && !down.has(q.client)) {
+        down.add(q.client);
+        unreachable = `${q.client.indexUrl} could not be reached: ${answer.message}`;
+      }
+    }
+  };
+  const width = Math.max(1, ctx.config.index.concurrency ?? DEFAULT_INDEX_CONCURRENCY);
+  const workers = Array.from({ length: Math.min(width, queue.length) }, worker);
+  // Typosquatting needs no network: it runs while the first requests are in flight.
+  runTyposquat();
+  await Promise.all(workers);
   for (const { dep, client } of lookups) {
     const answer = resolved.get(keyOf(client, dep.name));
     if (answer !== undefined && (client === ctx.client || !projects.has(dep.name)))

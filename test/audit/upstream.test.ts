@@ -70,6 +70,17 @@ const old = (name: string, version: string) =>
   });
 
 describe("runUpstreamChecks", () => {
+  test("an index that answered is not taken as down when a later look-up fails", async () => {
+    const client = fakeClient({
+      flask: old("flask", "3.0.0"),
+      slow: upstreamError("timeout", `${PYPI}slow/`, `${PYPI}slow/: timed out`),
+    });
+    const out = await runUpstreamChecks([locked("flask", "3.0.0"), locked("slow", "1.0")], ctx(client));
+    assert.equal(out.unreachable, null);
+    assert.deepEqual(client.asked, ["flask", "slow"]);
+    assert.ok(out.skipped.some((s) => s.check === "yanked" && /slow\/: timed out/.test(s.reason)));
+  });
+
   test("each project is asked once however many files declare it", async () => {
     const client = fakeClient({ flask: old("flask", "3.0.0") });
     const deps = [locked("flask", "3.0.0"), requirement("Flask", "==3.0.0"), locked("flask", "3.0.0")];
@@ -77,12 +88,13 @@ describe("runUpstreamChecks", () => {
     assert.deepEqual(client.asked, ["flask"]);
   });
 
-  test("an unreachable index is asked once, and every check says why it did not run", async () => {
+  test("an unreachable index is asked one round (the pool's width), and every check says why it did not run", async () => {
     const down = upstreamError("network", `${PYPI}a/`, `${PYPI}a/: ECONNREFUSED`);
-    const client = fakeClient({ a: down, b: down, c: down });
-    const deps = [locked("a", "1.0"), locked("b", "1.0"), locked("c", "1.0")];
-    const out = await runUpstreamChecks(deps, ctx(client));
-    assert.deepEqual(client.asked, ["a"]);
+    const names = Array.from({ length: 50 }, (_, i) => `p${i}`);
+    const client = fakeClient(Object.fromEntries(names.map((n) => [n, down])));
+    const deps = names.map((n) => locked(n, "1.0"));
+    const out = await runUpstreamChecks(deps, ctx(client, { config: config("[index]\nconcurrency = 4\n") }));
+    assert.deepEqual(client.asked, ["p0", "p1", "p2", "p3"], "the first round only, not one per dependency");
     assert.match(out.unreachable ?? "", /could not be reached: .*ECONNREFUSED/);
     const checks = out.skipped.map((s) => s.check);
     for (const check of ["project-status", "yanked", "release-age", "hash-mismatch", "provenance"]) {
