@@ -50,7 +50,8 @@ export function makeDependency(init: DependencyInit): Dependency {
 
 /** Manifests may carry tokens in URLs (`--index-url https://user:token@…`): the inventory never keeps them. */
 function withoutCredentials(source: Dependency["source"]): Dependency["source"] {
-  if (source === null || source.kind === "path") return source;
+  // A URL without "@" has no user-info: the common case (lock files repeat one index URL thousands of times).
+  if (source === null || source.kind === "path" || !source.url.includes("@")) return source;
   const url = redactCredentials(source.url);
   return url === source.url ? source : { ...source, url };
 }
