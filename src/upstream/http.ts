@@ -1,7 +1,7 @@
 // The one HTTP client of pycustoms: timeouts, bounded retries, bounded concurrency, proxies, Basic auth, the disk cache.
 //
-// Retries, redirects and caching are done here rather than with undici's interceptors because they have to
-// cooperate: credentials must not follow a redirect to another host, a 304 must reuse a cached body, a retry
+// Requests go out through transport.ts (node:http, or undici behind a proxy). Retries, redirects and caching are
+// done here rather than with undici's interceptors because they have to cooperate: credentials must not follow a redirect to another host, a 304 must reuse a cached body, a retry
 // must give back its concurrency slot while it waits, and every failure must become a typed one-line value.
 import type { Dispatcher } from "undici";
 import { toolVersion } from "../version.js";
@@ -18,6 +18,7 @@ import {
   revalidationHeaders,
 } from "./cache.js";
 import { isUpstreamError, redactUrl, type UpstreamError, upstreamError } from "./errors.js";
+import { BODY_TIMEOUT, createTransport, HEADERS_TIMEOUT, type TransportResponse } from "./transport.js";
 
 export { redactUrl } from "./errors.js";
 
@@ -227,47 +228,21 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const concurrencyLimit = Math.max(1, options.concurrency ?? 8);
   const semaphore = new Semaphore(concurrencyLimit);
   const credentials = new Map<string, string>();
-  let ownDispatcher: Dispatcher | null = null;
-  // undici is loaded at the first request: an offline run, answered from the cache, never needs it (~40 ms).
-  let undici: Promise<typeof import("undici")> | null = null;
-  const loadUndici = () => {
-    undici ??= import("undici");
-    return undici;
-  };
-
-  const dispatcher = async (): Promise<Dispatcher> => {
-    if (options.dispatcher) return options.dispatcher;
-    const { EnvHttpProxyAgent } = await loadUndici();
-    if (!ownDispatcher) {
-      const env = options.env ?? process.env;
-      const proxyOptions: { httpProxy?: string; httpsProxy?: string; noProxy?: string } = {};
-      const httpProxy = env.http_proxy ?? env.HTTP_PROXY;
-      const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY;
-      const noProxy = env.no_proxy ?? env.NO_PROXY;
-      if (httpProxy !== undefined) proxyOptions.httpProxy = httpProxy;
-      if (httpsProxy !== undefined) proxyOptions.httpsProxy = httpsProxy;
-      if (noProxy !== undefined) proxyOptions.noProxy = noProxy;
-      ownDispatcher = new EnvHttpProxyAgent({
-        ...proxyOptions,
-        connect: { timeout: connectTimeoutMs },
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        // No more connections per origin than requests in flight: without a cap the pool opens a new one
-        // whenever a request arrives before the connection that just finished is marked free.
-        connections: concurrencyLimit,
-      });
-    }
-    return ownDispatcher;
-  };
+  const transport = createTransport({
+    connections: concurrencyLimit,
+    connectTimeoutMs,
+    timeoutMs,
+    env: options.env ?? process.env,
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+  });
 
   async function attempt(url: string, headers: Record<string, string>): Promise<Attempt> {
-    const [{ request }, via] = await Promise.all([loadUndici(), dispatcher()]);
     const signal = AbortSignal.timeout(timeoutMs);
-    let response: Dispatcher.ResponseData;
+    let response: TransportResponse;
     try {
-      response = await request(url, { method: "GET", headers, signal, dispatcher: via });
+      response = await transport.request(url, { headers, signal });
     } catch (e) {
-      if (signal.aborted || (e as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT") {
+      if (signal.aborted || (e as { code?: string }).code === HEADERS_TIMEOUT) {
         return {
           kind: "error",
           error: upstreamError("timeout", url, `${url}: no response within ${timeoutMs} ms`),
@@ -305,7 +280,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         chunks.push(buf);
       }
     } catch (e) {
-      if (signal.aborted || (e as { code?: string }).code === "UND_ERR_BODY_TIMEOUT") {
+      if (signal.aborted || (e as { code?: string }).code === BODY_TIMEOUT) {
         return {
           kind: "error",
           error: upstreamError("timeout", url, `${url}: response body not complete within ${timeoutMs} ms`, {
@@ -494,20 +469,17 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       ...(opts.headers ?? {}),
     };
     if (auth) headers.authorization = auth;
-    const [{ request }, via] = await Promise.all([loadUndici(), dispatcher()]);
     let attempts = 0;
     for (;;) {
       attempts++;
-      let response: Dispatcher.ResponseData;
+      let response: TransportResponse;
       try {
-        response = await request(url, {
-          method: "GET",
+        response = await transport.request(url, {
           headers,
-          dispatcher: via,
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
       } catch (e) {
-        const timedOut = (e as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT";
+        const timedOut = (e as { code?: string }).code === HEADERS_TIMEOUT;
         const failure = timedOut
           ? upstreamError("timeout", url, `${url}: no response within ${timeoutMs} ms`, { attempts })
           : upstreamError("network", url, `${url}: ${describeCause(e)}`, { attempts });
@@ -522,11 +494,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           url,
           status,
           headers: responseHeaders,
-          body: response.body as unknown as HttpStreamResponse["body"],
+          body: response.body,
         };
       }
       // Not the body we want: drain it so the connection can be reused.
-      await response.body.dump().catch(() => undefined);
+      await response.dump().catch(() => undefined);
       if (REDIRECT_STATUSES.has(status) && responseHeaders.location) {
         if (redirectsLeft <= 0) {
           return upstreamError("http-status", url, `${url}: too many redirects`, { status, attempts });
@@ -585,11 +557,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     },
     async close() {
       await cache?.flush();
-      if (ownDispatcher) {
-        const d = ownDispatcher;
-        ownDispatcher = null;
-        await d.close();
-      }
+      await transport.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { type AddressInfo, connect } from "node:net";
@@ -138,6 +139,44 @@ test("HTTP_PROXY is used (CONNECT tunnel) and NO_PROXY bypasses it", async () =>
     proxy.closeAllConnections();
     origin.closeAllConnections();
     await new Promise<void>((r) => proxy.close(() => r()));
+    await new Promise<void>((r) => origin.close(() => r()));
+  }
+});
+
+test("without a proxy, requests go through node:http and undici is never loaded; with one, undici carries them", async () => {
+  const origin = createServer((_req, res) => res.end("direct"));
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/`;
+  const httpModule = new URL("../../src/upstream/http.js", import.meta.url).href;
+  // A fresh process: this test file's own process has loaded undici for the proxy test above.
+  const script = `
+    import { createRequire } from "node:module";
+    const { createHttpClient } = await import(${JSON.stringify(httpModule)});
+    const client = createHttpClient({ cacheDir: null });
+    const r = await client.get(${JSON.stringify(url)});
+    await client.close();
+    const loaded = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes("/node_modules/undici/"));
+    console.log(JSON.stringify({ body: r.body?.toString(), loaded }));`;
+  try {
+    const run = (env: NodeJS.ProcessEnv) =>
+      new Promise<{ body: string; loaded: boolean }>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          ["--input-type=module", "-e", script],
+          {
+            env: { ...process.env, HTTP_PROXY: "", http_proxy: "", HTTPS_PROXY: "", https_proxy: "", ...env },
+          },
+          (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(JSON.parse(stdout))),
+        );
+      });
+    assert.deepEqual(await run({}), { body: "direct", loaded: false });
+    // The proxy is bypassed for this host (NO_PROXY), but a configured proxy is undici's job.
+    assert.deepEqual(await run({ HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "127.0.0.1" }), {
+      body: "direct",
+      loaded: true,
+    });
+  } finally {
+    origin.closeAllConnections();
     await new Promise<void>((r) => origin.close(() => r()));
   }
 });
