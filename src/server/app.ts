@@ -12,6 +12,8 @@ import { VerifiedDownloads } from "./downloads.js";
 import { fileRoutes } from "./file-routes.js";
 import { allowAllGate, type ProjectGate } from "./gate-hook.js";
 import { createInternalRegistry, type InternalNamesConfig } from "./internal-registry.js";
+import { installFastPath, MAX_PARAM_LENGTH, pageFastPath } from "./page-fast-path.js";
+import { ProjectPages } from "./project-page.js";
 import type { ServerServices } from "./services.js";
 import { simpleRoutes } from "./simple-routes.js";
 import { type BlobStore, FsBlobStore } from "./storage/blob-store.js";
@@ -52,6 +54,11 @@ export interface ServerOptions {
   cleanTemp?: boolean;
   /** Sent as `X-Pycustoms-Worker` on every response when several processes share the port (their pid). */
   workerId?: string | null;
+  /**
+   * Answer `GET`/`HEAD /simple/<normalised>/` in a node:http listener in front of Fastify (page-fast-path.ts),
+   * with the same code as the Fastify route; default true. Only a listening server has it (`inject` goes to Fastify).
+   */
+  pageFastPath?: boolean;
 }
 
 /** What a gate factory is given: the state database and the upstream HTTP client (for provenance fetches). */
@@ -74,15 +81,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   if (options.upstreams.length === 0) throw new Error("buildServer: at least one upstream is needed");
   const app = Fastify({
     logger: options.logger ?? false,
-    // Distribution file names can be long; the default limit (100) would 404 them.
-    routerOptions: { maxParamLength: 1000 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Downloads can take long; Node's default request timeout (5 min) would cut a slow large file.
     requestTimeout: 0,
     return503OnClosing: true,
     // One access-log line per request (below) instead of Fastify's two: at `info` they cost a quarter of a page's time.
     disableRequestLogging: true,
   });
-  if (["trace", "debug", "info"].includes(app.log.level)) {
+  const logRequests = ["trace", "debug", "info"].includes(app.log.level);
+  if (logRequests) {
     app.addHook("onResponse", (request, reply, done) => {
       request.log.info(
         {
@@ -146,7 +153,23 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   };
   app.decorate("pycustoms", services);
-  await app.register(simpleRoutes, { services });
+  const projectPages = new ProjectPages(services);
+  await app.register(simpleRoutes, { services, projectPages });
+  if (options.pageFastPath ?? true) {
+    let closing = false;
+    app.addHook("preClose", async () => {
+      closing = true;
+    });
+    const fastPath = pageFastPath({
+      projectPages,
+      log: app.log,
+      perProcess: workerId === null ? null : { "x-pycustoms-worker": workerId },
+      logRequests,
+      closing: () => closing,
+    });
+    if (!installFastPath(app.server, fastPath))
+      app.log.warn("the page fast path could not be installed: pages are answered by Fastify alone");
+  }
   await app.register(fileRoutes, { services });
   if (db !== null && options.registry !== false) {
     // Encapsulated (no fastify-plugin): the registry's multipart parser and error handler stay inside it.

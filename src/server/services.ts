@@ -67,8 +67,13 @@ export function basicAuthUser(header: string | undefined): string | null {
  * in front when the client sends one (`alice@10.0.0.7`). The name is as claimed: the index pages need no login.
  */
 export function gateContext(request: FastifyRequest): GateContext {
-  const user = basicAuthUser(request.headers.authorization);
-  return { client: user === null ? request.ip : `${user}@${request.ip}` };
+  return { client: gateClient(request.headers.authorization, request.ip) };
+}
+
+/** `gateContext` from the raw header and address (the page fast path has no Fastify request). */
+export function gateClient(authorization: string | undefined, ip: string): string {
+  const user = basicAuthUser(authorization);
+  return user === null ? ip : `${user}@${ip}`;
 }
 
 /** RFC 7234 warning for a page served from the cache while upstream is unreachable. */

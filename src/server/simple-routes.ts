@@ -1,54 +1,27 @@
 // The simple API of the proxy: `/simple/` and `/simple/<project>/`, negotiated JSON or HTML, gated, cached rendered;
 // internal names are answered from the internal registry alone (dependency-confusion protection).
-import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isValidName, normalizeName } from "../standards/names.js";
-import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
-import { CONTENT_TYPES, type Negotiated, negotiateFormat, type SimpleFormat } from "./negotiate.js";
-import { renderProjectHtml, renderProjectJson, renderRootHtml, renderRootJson } from "./render.js";
-import { gateContext, type RoutePluginOptions, STALE_WARNING } from "./services.js";
+import type { SimpleFormat } from "./negotiate.js";
+import {
+  answerHeaders,
+  negotiateRemembered,
+  notAcceptable,
+  type PageAnswer,
+  ProjectPages,
+  pageAnswer,
+  type RenderedPage,
+  renderedPage,
+  textAnswer,
+} from "./project-page.js";
+import { renderRootHtml, renderRootJson } from "./render.js";
+import { gateContext, type RoutePluginOptions } from "./services.js";
 
-interface Rendered {
-  body: Buffer;
-  etag: string;
-}
+export { proxiedFileUrl } from "./project-page.js";
 
-/** Where a page's files are served: `/packages/<project>/<filename>`, written relative to `/simple/<project>/`. */
-export function proxiedFileUrl(project: string, file: ProjectFile): string {
-  return `../../packages/${encodeURIComponent(project)}/${encodeURIComponent(file.filename)}`;
-}
-
-function rendered(text: string): Rendered {
-  const body = Buffer.from(text, "utf8");
-  return { body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"` };
-}
-
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  return header.split(",").some((t) => {
-    const tag = t.trim().replace(/^W\//, "");
-    return tag === etag || tag === "*";
-  });
-}
-
-/** Accept headers seen (clients send few distinct ones): parsing q-values per request was a visible cost. */
-const negotiatedByAccept = new Map<string, Negotiated>();
-const MEMO_ACCEPTS = 256;
-const MEMO_ACCEPT_LENGTH = 512;
-
-/** `negotiateFormat`, remembered per Accept header when there is no `?format=`. */
-function negotiate(request: FastifyRequest): Negotiated {
-  const format = queryFormat(request);
-  const accept = request.headers.accept;
-  if (format !== undefined || accept === undefined || accept.length > MEMO_ACCEPT_LENGTH)
-    return negotiateFormat(accept, format);
-  let negotiated = negotiatedByAccept.get(accept);
-  if (negotiated === undefined) {
-    negotiated = negotiateFormat(accept, undefined);
-    if (negotiatedByAccept.size >= MEMO_ACCEPTS) negotiatedByAccept.clear();
-    negotiatedByAccept.set(accept, negotiated);
-  }
-  return negotiated;
+export interface SimpleRoutesOptions extends RoutePluginOptions {
+  /** The project pages (shared with the node:http fast path in front of Fastify, so both use one cache). */
+  projectPages?: ProjectPages;
 }
 
 function queryFormat(request: FastifyRequest): string | undefined {
@@ -57,19 +30,12 @@ function queryFormat(request: FastifyRequest): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-function sendRendered(request: FastifyRequest, reply: FastifyReply, format: SimpleFormat, page: Rendered) {
-  reply
-    .header("content-type", CONTENT_TYPES[format])
-    .header("vary", "Accept")
-    .header("etag", page.etag)
-    // Clients revalidate every time (a 304 is cheap): the gate's answer can change without the page changing.
-    .header("cache-control", "max-age=0, must-revalidate");
-  if (etagMatches(request.headers["if-none-match"], page.etag)) return reply.code(304).send();
-  return reply.code(200).send(page.body);
-}
-
-function notAcceptable(reply: FastifyReply, message: string) {
-  return reply.code(406).header("vary", "Accept").type("text/plain; charset=utf-8").send(`${message}\n`);
+/** Writes an answer through Fastify (the fast path writes the same answer with node:http). */
+function sendAnswer(reply: FastifyReply, answer: PageAnswer) {
+  reply.headers(answerHeaders(answer, null));
+  return answer.body === null
+    ? reply.code(answer.status).send()
+    : reply.code(answer.status).send(answer.body);
 }
 
 function withQuery(request: FastifyRequest, path: string): string {
@@ -77,26 +43,10 @@ function withQuery(request: FastifyRequest, path: string): string {
   return q === -1 ? path : `${path}${request.url.slice(q)}`;
 }
 
-export async function simpleRoutes(app: FastifyInstance, options: RoutePluginOptions): Promise<void> {
-  const { pages, gate, state, internal } = options.services;
-  // Rendered bytes per served ProjectInfo object: a new upstream page (or gate result) is a new object.
-  const renderCache = new WeakMap<ProjectInfo, Partial<Record<SimpleFormat, Rendered>>>();
-  let root: { projects: string; json: Rendered; html: Rendered } | null = null;
-
-  function render(project: ProjectInfo, format: SimpleFormat): Rendered {
-    let byFormat = renderCache.get(project);
-    if (!byFormat) {
-      byFormat = {};
-      renderCache.set(project, byFormat);
-    }
-    let page = byFormat[format];
-    if (!page) {
-      const url = (file: ProjectFile) => proxiedFileUrl(project.name, file);
-      page = rendered(format === "json" ? renderProjectJson(project, url) : renderProjectHtml(project, url));
-      byFormat[format] = page;
-    }
-    return page;
-  }
+export async function simpleRoutes(app: FastifyInstance, options: SimpleRoutesOptions): Promise<void> {
+  const { state, internal } = options.services;
+  const projectPages = options.projectPages ?? new ProjectPages(options.services);
+  let root: { projects: string; pages: Record<SimpleFormat, RenderedPage> } | null = null;
 
   /**
    * Upstream projects with a cached page, and the internal projects. A cached upstream page of a name that has
@@ -114,23 +64,22 @@ export async function simpleRoutes(app: FastifyInstance, options: RoutePluginOpt
 
   // The root lists the projects this proxy has pages for (PyPI's full list is ~30 MB and no installer reads it).
   app.get("/simple/", async (request, reply) => {
-    const negotiated = negotiate(request);
-    if (!negotiated.ok) return notAcceptable(reply, negotiated.message);
+    const negotiated = negotiateRemembered(request.headers.accept, queryFormat(request));
+    if (!negotiated.ok) return sendAnswer(reply, notAcceptable(negotiated.message));
     const projects = await listedProjects();
     const key = projects.join("\n");
     if (!root || root.projects !== key) {
+      const html = renderRootHtml(projects);
       root = {
         projects: key,
-        json: rendered(renderRootJson(projects)),
-        html: rendered(renderRootHtml(projects)),
+        pages: {
+          json: renderedPage(renderRootJson(projects), "json"),
+          "html-v1": renderedPage(html, "html-v1"),
+          "text-html": renderedPage(html, "text-html"),
+        },
       };
     }
-    return sendRendered(
-      request,
-      reply,
-      negotiated.format,
-      negotiated.format === "json" ? root.json : root.html,
-    );
+    return sendAnswer(reply, pageAnswer(root.pages[negotiated.format], request.headers["if-none-match"]));
   });
 
   app.get<{ Params: { project: string } }>("/simple/:project", async (request, reply) => {
@@ -141,55 +90,21 @@ export async function simpleRoutes(app: FastifyInstance, options: RoutePluginOpt
 
   app.get<{ Params: { project: string } }>("/simple/:project/", async (request, reply) => {
     const name = request.params.project;
-    if (!isValidName(name)) {
-      return reply
-        .code(404)
-        .type("text/plain; charset=utf-8")
-        .send(`'${name}' is not a valid project name\n`);
-    }
+    if (!isValidName(name))
+      return sendAnswer(reply, textAnswer(404, `'${name}' is not a valid project name`));
     const normalized = normalizeName(name);
     if (name !== normalized) return reply.redirect(withQuery(request, `/simple/${normalized}/`), 301);
-    const negotiated = negotiate(request);
-    if (!negotiated.ok) return notAcceptable(reply, negotiated.message);
-    if (internal?.isInternal(normalized)) {
-      // Never merged with, nor fallen back to, the upstream: the public index is not even asked.
-      const info = internal.page(normalized, `${request.protocol}://${request.host}`);
-      if (info === null) {
-        return reply
-          .code(404)
-          .type("text/plain; charset=utf-8")
-          .send(
-            `pycustoms: '${normalized}' is an internal name with no internal project yet; the public index is not consulted for it\n`,
-          );
-      }
-      // Internal projects skip the gate: what token holders upload is served as uploaded (PEP 792 status included).
-      return sendRendered(request, reply, negotiated.format, render(info, negotiated.format));
-    }
-    const lookup = await pages.get(normalized);
-    if (lookup.kind === "not-found") {
-      return reply.code(404).type("text/plain; charset=utf-8").send(`${lookup.message}\n`);
-    }
-    if (lookup.kind === "unavailable") {
-      request.log.warn(
-        { project: normalized, cause: lookup.message },
-        "upstream unavailable, nothing cached",
-      );
-      return reply
-        .code(502)
-        .type("text/plain; charset=utf-8")
-        .send(`upstream unavailable: ${lookup.message}\n`);
-    }
-    const filtered = await gate.filterProject(lookup.info, gateContext(request));
-    if (lookup.stale) {
-      reply.header("warning", STALE_WARNING);
-      request.log.warn(
-        { project: normalized, fetchedAt: new Date(lookup.fetchedAt).toISOString() },
-        "served a stale page: upstream unavailable",
-      );
-    }
-    if (filtered.blocked.size > 0) reply.header("x-pycustoms-hidden-files", String(filtered.blocked.size));
-    if (filtered.project.lastSerial !== null)
-      reply.header("x-pypi-last-serial", String(filtered.project.lastSerial));
-    return sendRendered(request, reply, negotiated.format, render(filtered.project, negotiated.format));
+    const answer = await projectPages.answer(
+      {
+        project: normalized,
+        accept: request.headers.accept,
+        format: queryFormat(request),
+        ifNoneMatch: request.headers["if-none-match"],
+        client: gateContext(request).client,
+        baseUrl: () => `${request.protocol}://${request.host}`,
+      },
+      request.log,
+    );
+    return sendAnswer(reply, answer);
   });
 }
