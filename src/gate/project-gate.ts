@@ -95,7 +95,16 @@ export class StoredProjectGate implements ProjectGate {
   }
 
   async filterProject(project: ProjectInfo, ctx: GateContext): Promise<FilteredProject> {
-    const memo = await this.current(project);
+    return this.filtered(await this.current(project), ctx);
+  }
+
+  /** The answer from the verdict remembered for this page object while it needs no new look (the hot path). */
+  filterProjectRemembered(project: ProjectInfo, ctx: GateContext): FilteredProject | null {
+    const memo = this.remembered(project);
+    return memo === null ? null : this.filtered(memo, ctx);
+  }
+
+  private filtered(memo: Memo, ctx: GateContext): FilteredProject {
     if (memo.verdict.projectDecision === "pending") {
       const newest = [...memo.verdict.versions.values()].at(-1);
       this.requestAccess(memo.verdict, null, ctx.client, [
@@ -171,21 +180,27 @@ export class StoredProjectGate implements ProjectGate {
     return request.id;
   }
 
+  /** The memo of this page object while it is recent, not invalidated and its verdict still valid; else null. */
+  private remembered(project: ProjectInfo): Memo | null {
+    const memo = this.memo.get(project);
+    if (memo === undefined) return null;
+    const now = this.now().getTime();
+    return now - memo.checkedAt < this.recheckAfterMs &&
+      memo.checkedAt > this.staleAll &&
+      !this.stale.has(normalizeName(project.name)) &&
+      (memo.verdict.validUntil === null || now < Date.parse(memo.verdict.validUntil))
+      ? memo
+      : null;
+  }
+
   /** The verdict for this page, evaluated only when the upstream page or the other inputs changed. */
   private async current(project: ProjectInfo): Promise<Memo> {
+    const held = this.remembered(project);
+    if (held !== null) return held;
     const nowDate = this.now();
     const now = nowDate.getTime();
     const name = normalizeName(project.name);
     const memo = this.memo.get(project);
-    if (
-      memo &&
-      now - memo.checkedAt < this.recheckAfterMs &&
-      memo.checkedAt > this.staleAll &&
-      !this.stale.has(name) &&
-      (memo.verdict.validUntil === null || now < Date.parse(memo.verdict.validUntil))
-    ) {
-      return memo;
-    }
     this.stale.delete(name);
     const fingerprint = memo?.fingerprint ?? upstreamFingerprint(project);
     const db = this.options.db;

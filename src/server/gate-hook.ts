@@ -26,6 +26,11 @@ export type FileDecision = { allow: true } | { allow: false; reason: string };
  */
 export interface ProjectGate {
   filterProject(project: ProjectInfo, ctx: GateContext): Promise<FilteredProject>;
+  /**
+   * `filterProject`'s answer when the gate can give it at once from what it remembers (same effects: access
+   * requests are recorded), else null. Optional: a cached page is then answered without awaiting anything.
+   */
+  filterProjectRemembered?(project: ProjectInfo, ctx: GateContext): FilteredProject | null;
   /** `reason` is sent as the 403 status text and body, so pip prints it: keep it to one line. */
   checkFile(project: ProjectInfo, file: ProjectFile, ctx: GateContext): Promise<FileDecision>;
 }
@@ -35,6 +40,9 @@ const NOTHING_BLOCKED: ReadonlyMap<string, string> = new Map();
 /** The gate used when none is configured: everything upstream serves is served. */
 export const allowAllGate: ProjectGate = {
   async filterProject(project) {
+    return { project, blocked: NOTHING_BLOCKED as Map<string, string> };
+  },
+  filterProjectRemembered(project) {
     return { project, blocked: NOTHING_BLOCKED as Map<string, string> };
   },
   async checkFile() {

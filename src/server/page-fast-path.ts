@@ -90,18 +90,28 @@ export function pageFastPath(
         );
       });
     }
+    const question = {
+      project,
+      accept: headers.accept,
+      format: undefined,
+      ifNoneMatch: headers["if-none-match"],
+      client: gateClient(headers.authorization, ip),
+      baseUrl: () => `http://${headers.host}`,
+    };
+    let now: PageAnswer | null;
+    try {
+      now = projectPages.answerNow(question, log);
+    } catch (error) {
+      log.error({ err: error, method, url }, "page request failed");
+      now = internalError(error);
+    }
+    if (now !== null) {
+      // A page held in memory with a remembered verdict: written in this turn, no promise in between.
+      write(res, now, method === "HEAD");
+      return true;
+    }
     projectPages
-      .answer(
-        {
-          project,
-          accept: headers.accept,
-          format: undefined,
-          ifNoneMatch: headers["if-none-match"],
-          client: gateClient(headers.authorization, ip),
-          baseUrl: () => `http://${headers.host}`,
-        },
-        log,
-      )
+      .answer(question, log)
       .then(
         (answer) => write(res, answer, method === "HEAD"),
         (error: unknown) => {

@@ -3,9 +3,11 @@
 // served ProjectInfo object and representation, so a cached page costs a few lookups and one write.
 import { createHash } from "node:crypto";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
+import type { FilteredProject } from "./gate-hook.js";
 import { CONTENT_TYPES, type Negotiated, negotiateFormat, type SimpleFormat } from "./negotiate.js";
 import { renderProjectHtml, renderProjectJson } from "./render.js";
 import { type ServerServices, STALE_WARNING } from "./services.js";
+import type { PageLookup } from "./upstream-cache.js";
 
 export type ResponseHeaders = Readonly<Record<string, string>>;
 
@@ -180,6 +182,27 @@ export class ProjectPages {
    * writes its decisions to the audit log). Throws only for bugs (answered 500).
    */
   async answer(q: PageQuestion, log: PageLog): Promise<PageAnswer> {
+    const now = this.answerNow(q, log);
+    if (now !== null) return now;
+    const negotiated = negotiateRemembered(q.accept, q.format);
+    if (!negotiated.ok) return notAcceptable(negotiated.message);
+    const { pages, gate } = this.services;
+    const lookup = await pages.get(q.project);
+    if (lookup.kind === "not-found") return textAnswer(404, lookup.message);
+    if (lookup.kind === "unavailable") {
+      log.warn({ project: q.project, cause: lookup.message }, "upstream unavailable, nothing cached");
+      return textAnswer(502, `upstream unavailable: ${lookup.message}`);
+    }
+    const filtered = await gate.filterProject(lookup.info, { client: q.client });
+    return this.upstreamAnswer(q, negotiated.format, lookup, filtered, log);
+  }
+
+  /**
+   * `answer` without waiting, when nothing has to be fetched or evaluated (a page held in memory whose gate
+   * verdict is remembered, an internal page, a refusal); null when `answer` must do the waiting. The fast path
+   * takes this first: a cached page is then written in the same turn as its request was read.
+   */
+  answerNow(q: PageQuestion, log: PageLog): PageAnswer | null {
     const negotiated = negotiateRemembered(q.accept, q.format);
     if (!negotiated.ok) return notAcceptable(negotiated.message);
     const { pages, gate, internal } = this.services;
@@ -196,20 +219,27 @@ export class ProjectPages {
       // Internal projects skip the gate: what token holders upload is served as uploaded (PEP 792 status included).
       return pageAnswer(this.render(info, negotiated.format, null), q.ifNoneMatch);
     }
-    const lookup = await pages.get(name);
-    if (lookup.kind === "not-found") return textAnswer(404, lookup.message);
-    if (lookup.kind === "unavailable") {
-      log.warn({ project: name, cause: lookup.message }, "upstream unavailable, nothing cached");
-      return textAnswer(502, `upstream unavailable: ${lookup.message}`);
-    }
-    const filtered = await gate.filterProject(lookup.info, { client: q.client });
+    const lookup = pages.peek(name);
+    if (lookup === null || lookup.kind !== "page") return null;
+    const filtered = gate.filterProjectRemembered?.(lookup.info, { client: q.client }) ?? null;
+    if (filtered === null) return null;
+    return this.upstreamAnswer(q, negotiated.format, lookup, filtered, log);
+  }
+
+  private upstreamAnswer(
+    q: PageQuestion,
+    format: SimpleFormat,
+    lookup: Extract<PageLookup, { kind: "page" }>,
+    filtered: FilteredProject,
+    log: PageLog,
+  ): PageAnswer {
     if (lookup.stale) {
       log.warn(
-        { project: name, fetchedAt: new Date(lookup.fetchedAt).toISOString() },
+        { project: q.project, fetchedAt: new Date(lookup.fetchedAt).toISOString() },
         "served a stale page: upstream unavailable",
       );
     }
-    const page = this.render(filtered.project, negotiated.format, filtered.blocked.size);
+    const page = this.render(filtered.project, format, filtered.blocked.size);
     return pageAnswer(page, q.ifNoneMatch, lookup.stale);
   }
 }

@@ -67,6 +67,8 @@ export class UpstreamPageCache {
   /** The page of a normalised project name: fresh, refreshed, or stale when upstream cannot be reached. */
   async get(project: string): Promise<PageLookup> {
     const now = this.now();
+    const held = this.peek(project);
+    if (held !== null) return held;
     const entry = this.entries.get(project) ?? (await this.load(project));
     if (entry && now - entry.fetchedAt < this.options.ttlMs) return this.hit(entry, false);
     if (
@@ -83,6 +85,20 @@ export class UpstreamPageCache {
       this.inflight.set(project, pending);
     }
     return pending;
+  }
+
+  /**
+   * The answer `get` would give without waiting, when it needs neither the state store nor upstream: a page held
+   * in memory that is fresh, or stale inside the window after a failed refresh. Null: call `get`.
+   */
+  peek(project: string): PageLookup | null {
+    const entry = this.entries.get(project);
+    if (entry === undefined) return null;
+    const now = this.now();
+    if (now - entry.fetchedAt < this.options.ttlMs) return this.hit(entry, false);
+    if (entry.failedAt !== null && now - entry.failedAt < (this.options.retryAfterFailureMs ?? 30_000))
+      return this.hit(entry, true);
+    return null;
   }
 
   private hit(entry: Entry, stale: boolean): PageLookup {

@@ -107,6 +107,33 @@ test("within the recheck interval a page object's verdict is used without lookin
   assert.equal((await gate.filterProject(page, client)).project.files.length, 1);
 });
 
+test("filterProjectRemembered answers from the remembered verdict only: null before one exists and after invalidate", async () => {
+  const { gate, state } = harness({ recheckAfterMs: 60_000, advisories: [vuln] });
+  const page = requests();
+  assert.equal(gate.filterProjectRemembered(page, client), null, "nothing remembered yet");
+  const filtered = await gate.filterProject(page, client);
+  assert.equal(gate.filterProjectRemembered(page, client), filtered, "the same object as the awaited answer");
+  assert.equal(state.evaluations, 1);
+  gate.invalidate("requests");
+  assert.equal(gate.filterProjectRemembered(page, client), null, "invalidated: look again");
+  state.now = new Date(NOW.getTime() + 61_000);
+  await gate.filterProject(page, client);
+  assert.notEqual(gate.filterProjectRemembered(page, client), null);
+  state.now = new Date(NOW.getTime() + 200_000);
+  assert.equal(gate.filterProjectRemembered(page, client), null, "past the recheck interval");
+});
+
+test("allowlist: a page view answered from the remembered verdict still counts as an access request", async () => {
+  const { db, gate } = harness({ config: configFrom('[serve]\nmode = "allowlist"'), recheckAfterMs: 60_000 });
+  const page = project("flask", [sdist("flask", "3.0.0", { uploadTime: daysAgo(100) })]);
+  await gate.filterProject(page, client);
+  for (let i = 0; i < 3; i++) assert.deepEqual(gate.filterProjectRemembered(page, client)?.project.files, []);
+  assert.deepEqual(
+    listRequests(db, "pending").map((r) => [r.specifier, r.requestCount]),
+    [["", 4]],
+  );
+});
+
 test("a blocked file is refused with the one-line reason, and the refusal is logged each time", async () => {
   const { db, gate } = harness({ advisories: [vuln] });
   const page = requests();
