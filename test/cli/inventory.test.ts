@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { fixture, repoRoot, sharedData } from "../paths.js";
+import { cliPath, fixture, repoRoot, sharedData } from "../paths.js";
 import { assertNoStackTrace, runCli } from "./run-cli.js";
 
 const example = join(repoRoot, "examples", "shop");
@@ -35,6 +36,32 @@ test("every command and subcommand answers --help with exit 0", () => {
   const v = runCli(["--version"]);
   assert.equal(v.code, 0);
   assert.match(v.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});
+
+test("top-level help lists every command, though a run loads only the module of the command it names", () => {
+  const r = runCli(["--help"]);
+  assert.equal(r.code, 0);
+  const listed = [...r.stdout.matchAll(/^ {2}([a-z-]+)(?: \[options\]| <| \[|\s{2,})/gm)].map((m) => m[1]);
+  for (const command of [
+    ...["inventory", "check-pins", "db", "audit", "init", "serve", "inspect", "token", "project"],
+    ...["requests", "approve", "deny", "blocked", "exception", "audit-log", "cache"],
+  ]) {
+    assert.ok(listed.includes(command), `${command} in: ${listed.join(", ")}`);
+    assert.equal(runCli([command, "--help"]).code, 0, `${command} --help`);
+  }
+  const typo = runCli(["audti"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /Did you mean audit\?/);
+});
+
+test("a reader that closes the pipe early ends the run quietly, without an EPIPE stack trace", () => {
+  // Far more output than a pipe holds (the real manifests' inventory is megabytes of JSON); head takes 100 bytes.
+  const manifests = join(sharedData, "real-manifests");
+  const command = `"${process.execPath}" "${cliPath}" inventory --format json "${manifests}"; echo "exit $?" >&2`;
+  const r = spawnSync("sh", ["-c", `(${command}) | head -c 100`], { encoding: "utf8" });
+  assert.equal(r.stdout.length, 100);
+  assert.match(r.stdout, /^\{\n {2}"schema": "pycustoms.inventory\/1"/);
+  assert.equal(r.stderr, "exit 0\n", "no stack trace, and the exit code of a run that was not wrong");
 });
 
 test("an unknown option or command is a usage error: exit 2, a message, no stack trace", () => {
