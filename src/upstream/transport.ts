@@ -102,9 +102,14 @@ function nodeTransport(options: TransportOptions): Transport {
           socket.once(secure ? "secureConnect" : "connect", () => clearTimeout(timer));
           socket.once("close", () => clearTimeout(timer));
         });
-        req.once("error", reject);
+        // `on`, not `once`: a request can fail again after the first error (a reset after a timeout), and an
+        // 'error' without a listener would end the process. Later ones find the promise settled: no effect.
+        req.on("error", reject);
         req.once("response", (res) => {
           responded = true;
+          // Errors mid-body reach whoever reads it (the iterator has its own listener); a body nobody reads any
+          // more (dumped, or abandoned after a refusal) must not end the process with an unhandled 'error'.
+          res.on("error", () => {});
           resolve({
             statusCode: res.statusCode ?? 0,
             headers: res.headers,
