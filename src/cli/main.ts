@@ -8,7 +8,8 @@ type Register = (program: Command) => void;
 /**
  * Each command module and the top-level commands it registers, in help order. A run loads only the module of
  * the command it names (start-up is part of every CI run: loading all of them cost ~70 ms); help, a missing or
- * an unknown command load them all, so the listing and commander's suggestions stay complete.
+ * an unknown command load them all, so the listing and commander's suggestions stay complete (and a command
+ * missing from this list still works, only loading everything).
  */
 const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<Register> }> = [
   { commands: ["inventory"], load: async () => (await import("./inventory.js")).registerInventory },
