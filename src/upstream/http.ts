@@ -187,6 +187,36 @@ function isDnsFailure(e: unknown): boolean {
   return code === "ENOTFOUND" || code === "EAI_AGAIN";
 }
 
+/**
+ * What a non-2xx response means for `get` and `stream` alike: the URL a redirect sends the request to, a final
+ * error (too many redirects, an invalid location, not found), or null (a status the caller retries or reports).
+ */
+function redirectOrMissing(
+  url: string,
+  status: number,
+  headers: Record<string, string>,
+  attempts: number,
+  redirectsLeft: number,
+): URL | UpstreamError | null {
+  if (REDIRECT_STATUSES.has(status) && headers.location) {
+    if (redirectsLeft <= 0) {
+      return upstreamError("http-status", url, `${url}: too many redirects`, { status, attempts });
+    }
+    try {
+      return new URL(headers.location, url);
+    } catch {
+      return upstreamError("invalid-response", url, `${url}: redirect to an invalid location`, {
+        status,
+        attempts,
+      });
+    }
+  }
+  if (status === 404 || status === 410) {
+    return upstreamError("not-found", url, `${url}: not found (HTTP ${status})`, { status, attempts });
+  }
+  return null;
+}
+
 /** Parses a request URL: http(s) only; user-info becomes a Basic header and is stripped, as is the fragment. */
 function prepareUrl(rawUrl: string): { parsed: URL; url: string; inline: string | null } | UpstreamError {
   let parsed: URL;
@@ -409,25 +439,12 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           }
           return { url, status, headers: responseHeaders, body, source: "network", attempts };
         }
-        if (REDIRECT_STATUSES.has(status) && responseHeaders.location) {
-          if (redirectsLeft <= 0) {
-            return upstreamError("http-status", url, `${url}: too many redirects`, { status, attempts });
-          }
-          let next: URL;
-          try {
-            next = new URL(responseHeaders.location, url);
-          } catch {
-            return upstreamError("invalid-response", url, `${url}: redirect to an invalid location`, {
-              status,
-              attempts,
-            });
-          }
+        const next = redirectOrMissing(url, status, responseHeaders, attempts, redirectsLeft);
+        if (isUpstreamError(next)) return next;
+        if (next !== null) {
           // Credentials go along only while the redirect stays on the same origin.
           const carried = auth ? { origin: parsed.origin, header: auth } : null;
           return get(next.href, opts, redirectsLeft - 1, carried);
-        }
-        if (status === 404 || status === 410) {
-          return upstreamError("not-found", url, `${url}: not found (HTTP ${status})`, { status, attempts });
         }
         failure = upstreamError("http-status", url, `${url}: HTTP ${status}`, { status, attempts });
         if (!RETRY_STATUSES.has(status)) return failure;
@@ -499,24 +516,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       }
       // Not the body we want: drain it so the connection can be reused.
       await response.dump().catch(() => undefined);
-      if (REDIRECT_STATUSES.has(status) && responseHeaders.location) {
-        if (redirectsLeft <= 0) {
-          return upstreamError("http-status", url, `${url}: too many redirects`, { status, attempts });
-        }
-        let next: URL;
-        try {
-          next = new URL(responseHeaders.location, url);
-        } catch {
-          return upstreamError("invalid-response", url, `${url}: redirect to an invalid location`, {
-            status,
-            attempts,
-          });
-        }
+      const next = redirectOrMissing(url, status, responseHeaders, attempts, redirectsLeft);
+      if (isUpstreamError(next)) return next;
+      if (next !== null) {
         const carried = auth ? { origin: parsed.origin, header: auth } : null;
         return stream(next.href, opts, redirectsLeft - 1, carried);
-      }
-      if (status === 404 || status === 410) {
-        return upstreamError("not-found", url, `${url}: not found (HTTP ${status})`, { status, attempts });
       }
       const failure = upstreamError("http-status", url, `${url}: HTTP ${status}`, { status, attempts });
       if (!RETRY_STATUSES.has(status) || attempts > retries) return failure;

@@ -180,3 +180,59 @@ test("without a proxy, requests go through node:http and undici is never loaded;
     await new Promise<void>((r) => origin.close(() => r()));
   }
 });
+
+test("redirects are followed by get and stream; credentials go along only on the same origin; loops end", async () => {
+  const seen: { server: string; path: string; auth: string | undefined }[] = [];
+  const other = createServer((req, res) => {
+    seen.push({ server: "other", path: String(req.url), auth: req.headers.authorization });
+    res.end("elsewhere");
+  });
+  await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+  const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  const origin = createServer((req, res) => {
+    seen.push({ server: "origin", path: String(req.url), auth: req.headers.authorization });
+    const to = { "/a": "/b", "/off": `${otherUrl}/x`, "/loop": "/loop", "/gone": "/missing" }[
+      String(req.url)
+    ];
+    if (to) {
+      res.writeHead(302, { location: to });
+      res.end();
+    } else if (req.url === "/b") res.end("here");
+    else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const base = `http://user:secret@127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  const client = createHttpClient({ cacheDir: null, retries: 0 });
+  try {
+    const a = await client.get(`${base}/a`);
+    assert.ok(!isUpstreamError(a));
+    assert.equal(a.body.toString(), "here");
+    const s = await client.stream(`${base}/a`);
+    assert.ok(!isUpstreamError(s));
+    assert.equal(s.status, 200);
+    s.body.destroy();
+    assert.ok(seen.filter((x) => x.path === "/b").every((x) => x.auth?.startsWith("Basic ")));
+
+    const off = await client.get(`${base}/off`);
+    assert.ok(!isUpstreamError(off));
+    assert.equal(off.body.toString(), "elsewhere");
+    assert.equal(seen.find((x) => x.server === "other")?.auth, undefined, "no credentials to another origin");
+
+    const loop = await client.get(`${base}/loop`, { maxRedirects: 3 });
+    assert.ok(isUpstreamError(loop));
+    assert.match(loop.message, /too many redirects/);
+    const gone = await client.stream(`${base}/gone`);
+    assert.ok(isUpstreamError(gone));
+    assert.equal(gone.kind, "not-found");
+    assert.ok(!JSON.stringify([loop, gone]).includes("secret"), "credentials never in an error");
+  } finally {
+    await client.close();
+    for (const server of [origin, other]) {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }
+});
