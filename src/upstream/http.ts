@@ -266,6 +266,17 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
 
+  /** The URL's own user-info, else remembered credentials for its origin, else a redirect's on the same origin. */
+  function authorizationFor(
+    parsed: URL,
+    inline: string | null,
+    inherited: { origin: string; header: string } | null,
+  ): string | null {
+    const own = inline ?? credentials.get(parsed.origin) ?? null;
+    if (own) return own;
+    return inherited && inherited.origin === parsed.origin ? inherited.header : null;
+  }
+
   async function attempt(url: string, headers: Record<string, string>): Promise<Attempt> {
     const signal = AbortSignal.timeout(timeoutMs);
     let response: TransportResponse;
@@ -347,8 +358,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     const target = prepareUrl(rawUrl);
     if ("type" in target) return target;
     const { parsed, url, inline } = target;
-    let auth = inline ?? credentials.get(parsed.origin) ?? null;
-    if (!auth && inheritedAuth && inheritedAuth.origin === parsed.origin) auth = inheritedAuth.header;
+    const auth = authorizationFor(parsed, inline, inheritedAuth);
 
     const accept = opts.accept ?? "*/*";
     const mode = opts.cache ?? "default";
@@ -478,8 +488,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     if ("type" in target) return target;
     const { parsed, url, inline } = target;
     if (offline) return upstreamError("offline-miss", url, `${url}: offline, files are not fetched`);
-    let auth = inline ?? credentials.get(parsed.origin) ?? null;
-    if (!auth && inheritedAuth && inheritedAuth.origin === parsed.origin) auth = inheritedAuth.header;
+    const auth = authorizationFor(parsed, inline, inheritedAuth);
     const headers: Record<string, string> = {
       "user-agent": userAgent,
       accept: opts.accept ?? "*/*",
