@@ -13,9 +13,7 @@ import type { Finding } from "../checks/types.js";
 import type {
   AccessDecision,
   GateException,
-  ProjectDecision,
   ProjectVerdict,
-  ServeMode,
   VersionVerdict,
 } from "./evaluate.js";
 
@@ -87,19 +85,8 @@ export function createGateTables(db: Database): void {
 
 // ---- verdicts ----
 
-interface VerdictJson {
-  project: string;
-  fingerprint: string;
-  inputs: string;
-  mode: ServeMode;
-  evaluatedAt: string;
-  validUntil: string | null;
-  projectDecision: ProjectDecision;
-  projectReasons: string[];
-  notices: string[];
-  findings: Finding[];
-  versions: [string, VersionVerdict][];
-}
+/** A verdict as stored: the versions map as an array of entries (JSON has no maps). */
+type VerdictJson = Omit<ProjectVerdict, "versions"> & { versions: [string, VersionVerdict][] };
 
 export function verdictToJson(v: ProjectVerdict): string {
   const json: VerdictJson = { ...v, versions: [...v.versions] };
