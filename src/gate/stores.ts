@@ -10,12 +10,7 @@
 import { createHash } from "node:crypto";
 import type { Database } from "better-sqlite3";
 import type { Finding } from "../checks/types.js";
-import type {
-  AccessDecision,
-  GateException,
-  ProjectVerdict,
-  VersionVerdict,
-} from "./evaluate.js";
+import type { AccessDecision, GateException, ProjectVerdict, VersionVerdict } from "./evaluate.js";
 
 export const gateTablesSql: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS verdicts (
