@@ -7,13 +7,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
-import { createServer } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { delimiter, join } from "node:path";
 import Fastify from "fastify";
 import { cliPath } from "../test/paths.js";
 import { pipEnv } from "../test/server/harness.js";
 import { buildWheel } from "../test/support/dists.js";
+import { freePort } from "../test/support/ports.js";
 import {
   type FixtureProject,
   type RunningUpstream,
@@ -38,19 +38,6 @@ function findExecutable(name: string): string | null {
     if (dir !== "" && existsSync(join(dir, name))) return join(dir, name);
   }
   return null;
-}
-
-/** A port nobody listens on right now (nginx cannot be given port 0): bind, read, close. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface Finished {

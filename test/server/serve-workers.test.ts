@@ -13,20 +13,8 @@ import { resolveWorkers } from "../../src/cli/serve.js";
 import { parseConfigText } from "../../src/policy/config.js";
 import { createRegistryTables, ensureProject } from "../../src/registry/store.js";
 import { cliPath } from "../paths.js";
+import { freePort } from "../support/ports.js";
 import { type RunningUpstream, startUpstreamServer } from "../support/upstream-server.js";
-
-/** A port nobody listens on right now: the cluster's workers all listen on the one the primary is given. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Answer {
   status: number;
