@@ -182,10 +182,10 @@ export class ProjectPages {
    * writes its decisions to the audit log). Throws only for bugs (answered 500).
    */
   async answer(q: PageQuestion, log: PageLog): Promise<PageAnswer> {
-    const now = this.answerNow(q, log);
-    if (now !== null) return now;
     const negotiated = negotiateRemembered(q.accept, q.format);
     if (!negotiated.ok) return notAcceptable(negotiated.message);
+    const now = this.immediate(q, negotiated.format, log);
+    if (now !== null) return now;
     const { pages, gate } = this.services;
     const lookup = await pages.get(q.project);
     if (lookup.kind === "not-found") return textAnswer(404, lookup.message);
@@ -205,6 +205,11 @@ export class ProjectPages {
   answerNow(q: PageQuestion, log: PageLog): PageAnswer | null {
     const negotiated = negotiateRemembered(q.accept, q.format);
     if (!negotiated.ok) return notAcceptable(negotiated.message);
+    return this.immediate(q, negotiated.format, log);
+  }
+
+  /** The answer for a negotiated format when it needs no waiting (see `answerNow`), else null. */
+  private immediate(q: PageQuestion, format: SimpleFormat, log: PageLog): PageAnswer | null {
     const { pages, gate, internal } = this.services;
     const name = q.project;
     if (internal?.isInternal(name)) {
@@ -217,13 +222,13 @@ export class ProjectPages {
         );
       }
       // Internal projects skip the gate: what token holders upload is served as uploaded (PEP 792 status included).
-      return pageAnswer(this.render(info, negotiated.format, null), q.ifNoneMatch);
+      return pageAnswer(this.render(info, format, null), q.ifNoneMatch);
     }
     const lookup = pages.peek(name);
     if (lookup === null || lookup.kind !== "page") return null;
     const filtered = gate.filterProjectRemembered?.(lookup.info, { client: q.client }) ?? null;
     if (filtered === null) return null;
-    return this.upstreamAnswer(q, negotiated.format, lookup, filtered, log);
+    return this.upstreamAnswer(q, format, lookup, filtered, log);
   }
 
   private upstreamAnswer(
