@@ -67,16 +67,9 @@ export class UpstreamPageCache {
   /** The page of a normalised project name: fresh, refreshed, or stale when upstream cannot be reached. */
   async get(project: string): Promise<PageLookup> {
     const now = this.now();
-    const held = this.peek(project);
-    if (held !== null) return held;
     const entry = this.entries.get(project) ?? (await this.load(project));
-    if (entry && now - entry.fetchedAt < this.options.ttlMs) return this.hit(entry, false);
-    if (
-      entry &&
-      entry.failedAt !== null &&
-      now - entry.failedAt < (this.options.retryAfterFailureMs ?? 30_000)
-    )
-      return this.hit(entry, true);
+    const held = entry ? this.servedAsIs(entry, now) : null;
+    if (held !== null) return held;
     const negative = this.notFound.get(project);
     if (negative && negative.until > now && !entry) return { kind: "not-found", message: negative.message };
     let pending = this.inflight.get(project);
@@ -93,8 +86,11 @@ export class UpstreamPageCache {
    */
   peek(project: string): PageLookup | null {
     const entry = this.entries.get(project);
-    if (entry === undefined) return null;
-    const now = this.now();
+    return entry === undefined ? null : this.servedAsIs(entry, this.now());
+  }
+
+  /** The entry as it is: while fresh, or stale inside the window after a failed refresh; else null (refresh). */
+  private servedAsIs(entry: Entry, now: number): PageLookup | null {
     if (now - entry.fetchedAt < this.options.ttlMs) return this.hit(entry, false);
     if (entry.failedAt !== null && now - entry.failedAt < (this.options.retryAfterFailureMs ?? 30_000))
       return this.hit(entry, true);
