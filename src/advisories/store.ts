@@ -2,9 +2,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import Database from "better-sqlite3";
 import type { Severity } from "../checks/types.js";
 import { describeFsError } from "../inventory/read.js";
+import { Database, type SqliteDatabase } from "../sqlite.js";
 import { normalizeName } from "../standards/names.js";
 import { attachListedSummary, uncoveredListedVersions } from "./match.js";
 // The import side (YAML, JSON Schema, tar, zip) loads only when importing, keeping `audit` start-up light.
@@ -117,7 +117,7 @@ function toStoreError(path: string, e: unknown): unknown {
   return new AdvisoryStoreError("other", path, `${where}: ${detail}`);
 }
 
-type Db = Database.Database;
+type Db = SqliteDatabase;
 
 /** The `uncovered` column of an affected entry: JSON of `uncoveredListedVersions`. */
 function uncoveredJson(entry: AffectedPackage): string {

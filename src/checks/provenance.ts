@@ -10,7 +10,7 @@
 //   this release carries no provenance, or names another repository, that is high. Yanked releases are not
 //   counted: a release may have been yanked precisely because it was bad.
 // - Fetches are few: the pinned release's files, and one file per previous release (its newest attested file).
-import { compare, eq, valid } from "@renovatebot/pep440";
+
 import type { Dependency } from "../inventory/types.js";
 import {
   describePublisher,
@@ -20,6 +20,7 @@ import {
 } from "../provenance/publisher.js";
 import type { TrustMaterial } from "../provenance/trust-root.js";
 import { verifyProvenance } from "../provenance/verify.js";
+import { compare, eq, valid } from "../standards/pep440.js";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
 import { makeFinding } from "./finding.js";
 import type { Finding, FindingKind, Severity } from "./types.js";

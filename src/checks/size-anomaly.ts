@@ -7,8 +7,9 @@
 // previous wheel of the same tag triple, or, when no tag triple carries over, the largest wheel with the largest.
 // Both limits must be exceeded: more than `maxSizeRatio` times, and at least `minSizeIncreaseBytes` more (default
 // 1 MB = 1,000,000 bytes, decimal, as sizes are usually shown), so small packages doubling are not noise.
-import { compare, valid } from "@renovatebot/pep440";
+
 import type { Dependency } from "../inventory/types.js";
+import { compare, valid } from "../standards/pep440.js";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
 import {
   type CheckResult,

@@ -2,7 +2,7 @@
 // directory's state database, so they work with or without a running server (which sees a change within seconds).
 import { userInfo } from "node:os";
 import type { Database } from "better-sqlite3";
-import { type Command, Option } from "commander";
+import { type Command, Option } from "./commander.js";
 import { EXIT, emit, UsageError } from "./terminal.js";
 
 const DATA_DIR_HELP = "the server's data directory (default: $XDG_DATA_HOME/pycustoms, as `pycustoms serve`)";

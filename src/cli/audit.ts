@@ -1,16 +1,15 @@
 // `pycustoms audit`: inventory, pins, advisories and what the index says, in one list of findings, with the exit code CI needs.
 import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { type Command, Option } from "commander";
 import { resolveDbPath } from "../advisories/store.js";
 import type { runAudit } from "../audit/run.js";
 import { SEVERITIES, type Severity } from "../checks/types.js";
 import { loadConfig } from "../policy/config.js";
-import { formatAuditTable } from "../report/audit-table.js";
 import { formatError } from "../report/inventory-table.js";
+import { type Command, Option } from "./commander.js";
 import { storeErrorToUsage } from "./db.js";
 import { nothingRead } from "./inventory.js";
-import { colorEnabled, EXIT, emit, toolVersion, UsageError, warn } from "./terminal.js";
+import { colorEnabled, EXIT, emit, prettyJson, toolVersion, UsageError, warn } from "./terminal.js";
 
 interface AuditOptions {
   env?: string[];
@@ -144,7 +143,9 @@ export function registerAudit(program: Command): void {
       let text: string;
       switch (opts.format) {
         case "json":
-          text = (await import("../report/audit-json.js")).formatAuditJson(result);
+          text = (await import("../report/audit-json.js")).formatAuditJson(result, {
+            pretty: prettyJson(opts.output),
+          });
           break;
         case "sarif":
           text = (await import("../report/sarif.js")).formatSarif(result, { repoRoot: process.cwd() });
@@ -159,7 +160,7 @@ export function registerAudit(program: Command): void {
           });
           break;
         default:
-          text = formatAuditTable(result, {
+          text = (await import("../report/audit-table.js")).formatAuditTable(result, {
             color: !opts.output && colorEnabled(),
             width: process.stdout.columns,
           });

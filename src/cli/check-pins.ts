@@ -1,12 +1,14 @@
 // `pycustoms check-pins`: the pinning and hash controls on their own, for CI.
-import { type Command, Option } from "commander";
+
 import { checkPins } from "../checks/pins.js";
 import type { Finding } from "../checks/types.js";
 import { errorJson } from "../report/inventory-json.js";
 import { formatError } from "../report/inventory-table.js";
+import { jsonText } from "../report/json-text.js";
 import { style } from "../report/style.js";
+import { type Command, Option } from "./commander.js";
 import { inventoryForCli, nothingRead } from "./inventory.js";
-import { colorEnabled, EXIT, emit } from "./terminal.js";
+import { colorEnabled, EXIT, emit, prettyJson } from "./terminal.js";
 
 function findingJson(f: Finding): Record<string, unknown> {
   return {
@@ -38,19 +40,13 @@ export function registerCheckPins(program: Command): void {
       const inv = await inventoryForCli(paths, {});
       const findings = checkPins(inv.dependencies);
       if (opts.format === "json") {
-        emit(
-          JSON.stringify(
-            {
-              schema: "pycustoms.check-pins/1",
-              findings: findings.map(findingJson),
-              errors: inv.errors.map(errorJson),
-              summary: { dependencies: inv.dependencies.length, findings: findings.length },
-            },
-            null,
-            2,
-          ),
-          opts.output,
-        );
+        const doc = {
+          schema: "pycustoms.check-pins/1",
+          findings: findings.map(findingJson),
+          errors: inv.errors.map(errorJson),
+          summary: { dependencies: inv.dependencies.length, findings: findings.length },
+        };
+        emit(jsonText(doc, { pretty: prettyJson(opts.output) }), opts.output);
       } else {
         const st = style(!opts.output && colorEnabled());
         const lines = findings.map(

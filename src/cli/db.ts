@@ -1,5 +1,5 @@
 // `pycustoms db update|status`: the local advisory database the audit matches against.
-import { type Command, Option } from "commander";
+
 import { DEFAULT_TOP_PACKAGES_URL } from "../advisories/popular.js";
 import {
   AdvisoryStoreError,
@@ -10,6 +10,7 @@ import {
   resolveDbPath,
 } from "../advisories/store.js";
 import { style } from "../report/style.js";
+import { type Command, Option } from "./commander.js";
 import { colorEnabled, EXIT, emit, UsageError } from "./terminal.js";
 
 /** Progress on stderr, only when stderr is a terminal: one line rewritten in place. */

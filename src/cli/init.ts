@@ -1,8 +1,8 @@
 // `pycustoms init`: write a commented starter pycustoms.toml.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Command } from "commander";
 import { starterConfig } from "../policy/init.js";
+import type { Command } from "./commander.js";
 import { UsageError } from "./terminal.js";
 
 export function registerInit(program: Command): void {

@@ -1,11 +1,12 @@
 // `pycustoms inspect NAME[==VERSION]`: a report card for one project, from the index and the local database.
-import { type Command, Option } from "commander";
+
 import { resolveDbPath } from "../advisories/store.js";
 import { SEVERITIES, type Severity } from "../checks/types.js";
 import { loadConfig } from "../policy/config.js";
 import { formatError } from "../report/inventory-table.js";
 import { isValidName } from "../standards/names.js";
-import { colorEnabled, EXIT, emit, toolVersion, UsageError, warn } from "./terminal.js";
+import { type Command, Option } from "./commander.js";
+import { colorEnabled, EXIT, emit, prettyJson, toolVersion, UsageError, warn } from "./terminal.js";
 
 interface InspectOptions {
   indexUrl?: string;
@@ -94,7 +95,9 @@ export function registerInspect(program: Command): void {
       for (const w of outcome.warnings) warn(w);
       const text =
         opts.format === "json"
-          ? (await import("../report/inspect-json.js")).formatInspectJson(outcome.card)
+          ? (await import("../report/inspect-json.js")).formatInspectJson(outcome.card, {
+              pretty: prettyJson(),
+            })
           : (await import("../report/inspect-table.js")).formatInspectTable(outcome.card, {
               color: colorEnabled(),
               width: process.stdout.columns,

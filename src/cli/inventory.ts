@@ -1,7 +1,8 @@
 // `pycustoms inventory`: what the project declares, from manifests, lock files, environments and SBOMs.
-import { type Command, Option } from "commander";
-import type { Inventory } from "../inventory/collect.js";
-import { colorEnabled, EXIT, emit, toolVersion, UsageError } from "./terminal.js";
+
+import { collectInventory, type Inventory } from "../inventory/collect.js";
+import { type Command, Option } from "./commander.js";
+import { colorEnabled, EXIT, emit, prettyJson, toolVersion, UsageError } from "./terminal.js";
 
 export interface InventoryCliOptions {
   env?: string[];
@@ -10,7 +11,6 @@ export interface InventoryCliOptions {
 /** Collects the inventory for CLI paths (default: the current directory); refuses when nothing was readable. */
 export async function inventoryForCli(paths: string[], opts: InventoryCliOptions): Promise<Inventory> {
   const envDirs = opts.env ?? [];
-  const { collectInventory } = await import("../inventory/collect.js");
   return collectInventory({ paths: paths.length || envDirs.length ? paths : ["."], envDirs });
 }
 
@@ -34,15 +34,17 @@ export function registerInventory(program: Command): void {
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
     .action(async (paths: string[], opts: InventoryCliOptions & { format: string; output?: string }) => {
+      // Each report module is loaded only when its format is asked for (start-up counts on every CI run), and
+      // the JSON one is requested before the parsing starts, so that reading it overlaps the parse.
+      const jsonReport = opts.format === "json" ? import("../report/inventory-json.js") : null;
       const inv = await inventoryForCli(paths, opts);
       if (inv.files.length === 0 && inv.errors.length === 0) {
         throw new UsageError(`no manifests, lock files or SBOMs found in ${paths.join(", ") || "."}`);
       }
       let text: string;
-      // Each report module is loaded only when its format is asked for (start-up counts on every CI run).
-      if (opts.format === "json")
-        text = (await import("../report/inventory-json.js")).formatInventoryJson(inv);
-      else if (opts.format === "cyclonedx") {
+      if (jsonReport) {
+        text = (await jsonReport).formatInventoryJson(inv, { pretty: prettyJson(opts.output) });
+      } else if (opts.format === "cyclonedx") {
         const { formatCycloneDx } = await import("../report/cyclonedx.js");
         text = formatCycloneDx(inv.dependencies, { toolVersion: toolVersion() });
       } else {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The pycustoms command line: one program, a subcommand per job; usage errors exit 2 without a stack trace.
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError } from "./commander.js";
 import { EXIT, toolVersion, UsageError } from "./terminal.js";
 
 type Register = (program: Command) => void;

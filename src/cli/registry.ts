@@ -1,6 +1,6 @@
 // `pycustoms token create|list|revoke` and `pycustoms project status|list`: the internal registry's administration.
 import type { Database } from "better-sqlite3";
-import { type Command, Option } from "commander";
+import { type Command, Option } from "./commander.js";
 import { emit, UsageError } from "./terminal.js";
 
 const DATA_DIR_HELP = "the server's data directory (default: $XDG_DATA_HOME/pycustoms, as `pycustoms serve`)";

@@ -3,7 +3,6 @@
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism, homedir, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import type { Command } from "commander";
 import {
   type Config,
   loadConfig,
@@ -15,6 +14,7 @@ import {
 } from "../policy/config.js";
 import { formatError } from "../report/inventory-table.js";
 import type { ServeReport } from "../server/serve-setup.js";
+import type { Command } from "./commander.js";
 import { UsageError } from "./terminal.js";
 
 interface ServeOptions {

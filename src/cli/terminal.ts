@@ -15,6 +15,11 @@ export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boole
 
 export { toolVersion } from "../version.js";
 
+/** JSON reports are indented only for a person: written to a terminal, not to a pipe or an `--output` file. */
+export function prettyJson(output?: string): boolean {
+  return !output && process.stdout.isTTY === true;
+}
+
 /** Writes a document to stdout, or to `--output FILE`. */
 export function emit(text: string, output?: string): void {
   const body = text.endsWith("\n") ? text : `${text}\n`;

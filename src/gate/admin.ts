@@ -4,9 +4,9 @@
 // Every decision is written to the audit log in the same transaction as the change itself. A running gate sees
 // the change within its recheck interval (or at once after its `invalidate`).
 
-import { validRange } from "@renovatebot/pep440";
 import type { Database } from "better-sqlite3";
 import { isValidName, normalizeName } from "../standards/names.js";
+import { validRange } from "../standards/pep440.js";
 import type { VersionDecision } from "./evaluate.js";
 import {
   type AccessRequest,

@@ -16,7 +16,6 @@
 // release and the earlier ones up to its comparison point), so a project with thousands of releases is
 // evaluated in one pass instead of thousands of whole-project scans.
 import { createHash } from "node:crypto";
-import { compare, satisfies, valid } from "@renovatebot/pep440";
 import type { Advisory } from "../advisories/types.js";
 import { checkAdvisories } from "../checks/advisories.js";
 import { checkProjectStatus } from "../checks/project-status.js";
@@ -39,6 +38,7 @@ import type { Config } from "../policy/config.js";
 import { applyPolicy, failsPolicy } from "../policy/decide.js";
 import { isInternalName } from "../registry/confusion.js";
 import { normalizeName } from "../standards/names.js";
+import { compare, satisfies, valid } from "../standards/pep440.js";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
 
 export type ServeMode = "open" | "allowlist";

@@ -3,12 +3,13 @@
 // Separate from `evaluateProject` because it fetches (one provenance object per file, plus earlier releases')
 // and loads the Sigstore verifier; only the newest few served releases are examined, as those are what
 // resolvers pick and where a stolen upload token shows first.
-import { compare, valid } from "@renovatebot/pep440";
+
 import { checkProvenance, type FetchProvenance } from "../checks/provenance.js";
 import { makeDependency } from "../inventory/dependency.js";
 import type { Config } from "../policy/config.js";
 import { applyPolicy, failsPolicy } from "../policy/decide.js";
 import type { TrustMaterial } from "../provenance/trust-root.js";
+import { compare, valid } from "../standards/pep440.js";
 import type { ProjectInfo } from "../upstream/types.js";
 import type { GateException, ProjectVerdict, VersionVerdict } from "./evaluate.js";
 import { specifierCovers } from "./evaluate.js";

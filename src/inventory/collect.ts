@@ -84,6 +84,14 @@ export async function collectInventory(request: InventoryRequest): Promise<Inven
     }
   };
 
+  // Every needed parser is requested at once, before the first file is read: loading them overlaps the reads.
+  const parsers = new Map<FormatId, Promise<Parser>>();
+  for (const { format } of found) {
+    if (format === "environment" || parsers.has(format)) continue;
+    const loading = PARSERS[format]();
+    loading.catch(() => undefined); // awaited below unless every file of the format is unreadable
+    parsers.set(format, loading);
+  }
   for (const { path, format } of found) {
     if (format === "environment") continue;
     const read = readTextFile(path);
@@ -92,7 +100,7 @@ export async function collectInventory(request: InventoryRequest): Promise<Inven
       files.push({ path, format, dependencies: 0, read: false });
       continue;
     }
-    const parse = await PARSERS[format]();
+    const parse = await parsers.get(format)!;
     const result = parse(read.text, path);
     add(result.dependencies);
     errors.push(...result.errors);

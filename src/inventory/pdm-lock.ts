@@ -17,16 +17,17 @@ export function parsePdmLock(text: string, file: string): ParseResult {
   const dependencies: Dependency[] = [];
   const legacyFiles = legacyHashes(data.metadata);
 
-  for (const { line, table: pkg, rawName, at } of tables) {
+  for (const entry of tables) {
+    const { line, table: pkg, rawName } = entry;
     const source = sourceOf(pkg);
     const version = pkg.version;
     if (version !== undefined && (typeof version !== "string" || version.trim() === "")) {
-      at(`package "${rawName}": "version" must be a non-empty string`);
+      entry.at(`package "${rawName}": "version" must be a non-empty string`);
       continue;
     }
     // A VCS, path or URL package may be locked by reference alone; anything else must name its version.
     if (version === undefined && source === null) {
-      at(`package "${rawName}" has no "version"`);
+      entry.at(`package "${rawName}" has no "version"`);
       continue;
     }
     const lockedVersion = typeof version === "string" ? version.trim() : null;

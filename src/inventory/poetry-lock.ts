@@ -20,10 +20,11 @@ export function parsePoetryLock(text: string, file: string): ParseResult {
   const legacyFiles = legacyHashesByName(data.metadata);
   const extrasByPackage = extrasByPackageName(data.extras);
 
-  for (const { line, table: pkg, rawName, at } of tables) {
+  for (const entry of tables) {
+    const { line, table: pkg, rawName } = entry;
     const version = pkg.version;
     if (typeof version !== "string" || version.trim() === "") {
-      at(
+      entry.at(
         version === undefined
           ? `package "${rawName}" has no "version"`
           : `package "${rawName}": "version" must be a non-empty string`,
@@ -41,7 +42,7 @@ export function parsePoetryLock(text: string, file: string): ParseResult {
     }
 
     const sourceResult = sourceOf(pkg.source);
-    if (sourceResult.problem) at(`package "${rawName}": ${sourceResult.problem}`);
+    if (sourceResult.problem) entry.at(`package "${rawName}": ${sourceResult.problem}`);
 
     dependencies.push(
       makeDependency({

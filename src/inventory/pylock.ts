@@ -29,17 +29,18 @@ export function parsePylock(text: string, file: string): ParseResult {
       : [],
   );
 
-  for (const { line, table: pkg, rawName, at } of tables) {
+  for (const entry of tables) {
+    const { line, table: pkg, rawName } = entry;
     const src = sourceOf(pkg);
-    if (src.problem) at(`package "${rawName}": ${src.problem}`);
+    if (src.problem) entry.at(`package "${rawName}": ${src.problem}`);
     const version = pkg.version;
     if (version !== undefined && (typeof version !== "string" || version.trim() === "")) {
-      at(`package "${rawName}": "version" must be a non-empty string`);
+      entry.at(`package "${rawName}": "version" must be a non-empty string`);
       continue;
     }
     // PEP 751 lets only VCS, directory and archive packages omit their version.
     if (version === undefined && !src.versionOptional) {
-      at(`package "${rawName}" has no "version"`);
+      entry.at(`package "${rawName}" has no "version"`);
       continue;
     }
     const marker = typeof pkg.marker === "string" && pkg.marker.trim() !== "" ? pkg.marker : null;

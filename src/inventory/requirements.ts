@@ -3,8 +3,8 @@
 // The line handling follows pip's own req_file.py step by step (join continuations, strip comments, expand
 // ${VAR}, split arguments from options, optparse-style options) so that what we inventory is what pip installs.
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
-import { valid } from "@renovatebot/pep440";
 import { isValidName } from "../standards/names.js";
+import { valid } from "../standards/pep440.js";
 import { parseMarker, parseRequirement } from "../standards/pep508.js";
 import { type DependencyInit, makeDependency } from "./dependency.js";
 import { readTextFile, splitLines } from "./read.js";

@@ -307,6 +307,11 @@ export function arrayTableLinesQuick(text: string, key: string): number[] | null
       line++;
       counted = nl + 1;
     }
+    // The header as lock files write it, tested without building its key path.
+    if (text.startsWith(key, at + 2) && text.startsWith("]]", at + 2 + key.length)) {
+      lines.push(line);
+      continue;
+    }
     const header = readKeyPath(text, at + 2);
     if (header === null) return null;
     if (text.charCodeAt(header.end) !== RBRACKET || text.charCodeAt(header.end + 1) !== RBRACKET) return null;
@@ -354,27 +359,43 @@ export function normalizeHashString(v: unknown): string | null {
   return `${m[1]!.toLowerCase()}:${m[2]!.toLowerCase()}`;
 }
 
-/** The distinct `hash = "alg:hex"` values of a lock entry's file tables (poetry, pdm and uv write this shape). */
-export function hashesOfFiles(files: readonly unknown[]): string[] {
-  // An array, not a Set: an entry has a handful of files, and lock files have thousands of entries.
-  const out: string[] = [];
-  for (const f of files) {
-    if (!isTomlTable(f)) continue;
-    const h = normalizeHashString(f.hash);
-    if (h !== null && !out.includes(h)) out.push(h);
-  }
+/**
+ * The distinct `hash = "alg:hex"` values of a lock entry's file tables (poetry, pdm and uv write this shape),
+ * appended to `out` (an array, not a Set: an entry has a handful of files, and lock files thousands of entries).
+ */
+export function hashesOfFiles(files: readonly unknown[], out: string[] = []): string[] {
+  for (const f of files) addFileHash(out, f);
   return out;
 }
 
+/** Appends one file table's hash to `out` unless it is there already (or the table has none). */
+export function addFileHash(out: string[], file: unknown): void {
+  // Any object will do (a cheaper test than isTomlTable, once per file): arrays and dates have no `hash`.
+  if (typeof file !== "object" || file === null) return;
+  const h = normalizeHashString((file as { hash?: unknown }).hash);
+  if (h !== null && !out.includes(h)) out.push(h);
+}
+
 /** One `[[package]]` (or `[[packages]]`) table of a lock file that has a name, with its line and an error sink. */
-export interface LockTable {
-  index: number;
-  /** 1-based line of its header, or null when the headers could not be matched to the entries. */
-  line: number | null;
-  table: Record<string, unknown>;
-  rawName: string;
-  /** Records an error located at this entry. */
-  at(message: string): void;
+export class LockTable {
+  constructor(
+    readonly index: number,
+    /** 1-based line of its header, or null when the headers could not be matched to the entries. */
+    readonly line: number | null,
+    readonly table: Record<string, unknown>,
+    readonly rawName: string,
+    private readonly file: string,
+    private readonly errors: InputError[],
+  ) {}
+
+  /** Records an error located at this entry (a method, not a closure per entry: lock files have thousands). */
+  at(message: string): void {
+    this.errors.push(errorAt(this.file, this.line, message));
+  }
+}
+
+function errorAt(file: string, line: number | null, message: string): InputError {
+  return line === null ? { file, message } : { file, line, message };
 }
 
 export type LockTablesOutcome =
@@ -414,19 +435,16 @@ export function lockTables(text: string, file: string, key: "package" | "package
   const tables: LockTable[] = [];
   for (const [index, entry] of packages.entries()) {
     const line = headerLines.length === packages.length ? (headerLines[index] ?? null) : null;
-    const at = (message: string): void => {
-      errors.push(line === null ? { file, message } : { file, line, message });
-    };
     if (!isTomlTable(entry)) {
-      at(`[[${key}]] entry #${index + 1} is not a table`);
+      errors.push(errorAt(file, line, `[[${key}]] entry #${index + 1} is not a table`));
       continue;
     }
     const rawName = entry.name;
     if (typeof rawName !== "string" || rawName.trim() === "") {
-      at(`[[${key}]] entry #${index + 1} has no "name" string`);
+      errors.push(errorAt(file, line, `[[${key}]] entry #${index + 1} has no "name" string`));
       continue;
     }
-    tables.push({ index, line, table: entry, rawName, at });
+    tables.push(new LockTable(index, line, entry, rawName, file, errors));
   }
   return { ok: true, data, tables, errors };
 }

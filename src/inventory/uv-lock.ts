@@ -1,7 +1,7 @@
 // Reads uv.lock into locked Dependency records, with direct/transitive and group facts derived from its graph.
 import { normalizeName } from "../standards/names.js";
 import { makeDependency } from "./dependency.js";
-import { hashesOfFiles, inFileOrder, isTomlTable, lockTables } from "./toml-lines.js";
+import { addFileHash, hashesOfFiles, inFileOrder, isTomlTable, lockTables } from "./toml-lines.js";
 import type { Dependency, ParseResult, Source } from "./types.js";
 
 /*
@@ -24,7 +24,10 @@ interface Edge {
 }
 
 interface Entry {
+  /** Position in the `[[package]]` array (the key of its extras in the graph walk). */
   index: number;
+  /** Position in the list of entries read (the index of its facts in the graph walk's arrays). */
+  slot: number;
   rawName: string;
   name: string;
   version: string | null;
@@ -46,18 +49,20 @@ export function parseUvLock(text: string, file: string): ParseResult {
 
   const entries: Entry[] = [];
   // Thousands of packages name the same registry: one source record per distinct URL.
-  const registries = new Map<string, Source>();
-  for (const { index: i, line, table: pkg, rawName, at } of tables) {
+  const registries = new Map<string, SourceResult>();
+  for (const entry of tables) {
+    const { index: i, line, table: pkg, rawName } = entry;
     const version = pkg.version;
     // uv omits `version` for packages whose version is dynamic (typically workspace members).
     if (version !== undefined && (typeof version !== "string" || version.trim() === "")) {
-      at(`package "${rawName}": "version" must be a non-empty string`);
+      entry.at(`package "${rawName}": "version" must be a non-empty string`);
       continue;
     }
     const src = sourceOf(pkg.source, registries);
-    if (src.problem) at(`package "${rawName}": ${src.problem}`);
+    if (src.problem) entry.at(`package "${rawName}": ${src.problem}`);
     entries.push({
       index: i,
+      slot: entries.length,
       rawName,
       name: normalizeName(rawName),
       version: typeof version === "string" ? version.trim() : null,
@@ -78,7 +83,7 @@ export function parseUvLock(text: string, file: string): ParseResult {
   const dependencies: Dependency[] = [];
   for (const e of entries) {
     if (members.has(e.name)) continue;
-    const reached = groups?.get(e);
+    const reached = groups?.[e.slot];
     dependencies.push(
       makeDependency({
         rawName: e.rawName,
@@ -88,7 +93,7 @@ export function parseUvLock(text: string, file: string): ParseResult {
         lockedVersion: e.version,
         hashes: e.hashes,
         groups: reached && reached.length > 0 ? reached : ["main"],
-        direct: direct === null ? null : direct.has(e),
+        direct: direct === null ? null : direct[e.slot] === 1,
         source: e.source,
         editable: e.editable,
       }),
@@ -106,10 +111,15 @@ function memberSet(manifest: unknown, entries: Entry[]): Set<string> {
   return members;
 }
 
+/**
+ * Which entries a member names (`direct`, 1 by slot) and the groups through which members reach each entry
+ * (by slot). Arrays indexed by slot rather than Sets and Maps of entries: the walk visits every edge of locks with
+ * thousands of packages, once per group.
+ */
 function walkGraph(
   entries: Entry[],
   members: Set<string>,
-): { direct: Set<Entry>; groups: Map<Entry, string[]> } {
+): { direct: Uint8Array; groups: (string[] | undefined)[] } {
   const byName = new Map<string, Entry[]>();
   for (const e of entries) {
     const list = byName.get(e.name);
@@ -124,7 +134,7 @@ function walkGraph(
     return exact.length > 0 ? exact : candidates;
   };
 
-  const direct = new Set<Entry>();
+  const direct = new Uint8Array(entries.length);
   const roots: { label: string; edges: Edge[] }[] = [];
   for (const m of entries) {
     if (!members.has(m.name)) continue;
@@ -132,21 +142,22 @@ function walkGraph(
     for (const [extra, edges] of m.optional) roots.push({ label: `optional:${extra}`, edges });
     for (const [group, edges] of m.dev) roots.push({ label: group, edges });
   }
-  for (const root of roots) for (const edge of root.edges) for (const t of resolve(edge)) direct.add(t);
+  for (const root of roots) for (const edge of root.edges) for (const t of resolve(edge)) direct[t.slot] = 1;
 
-  const groups = new Map<Entry, string[]>();
+  const groups: (string[] | undefined)[] = new Array(entries.length);
+  const seen = new Uint8Array(entries.length);
   for (const { label, edges } of roots) {
-    const seen = new Set<Entry>();
+    seen.fill(0);
     const seenExtras = new Set<string>();
     const queue: Edge[] = [...edges];
     for (let edge = queue.pop(); edge !== undefined; edge = queue.pop()) {
       for (const target of resolve(edge)) {
-        if (!seen.has(target)) {
-          seen.add(target);
+        if (seen[target.slot] === 0) {
+          seen[target.slot] = 1;
           // Members are walked through (their dependencies count) but get no group: they are not reported.
           if (!members.has(target.name)) {
-            const list = groups.get(target);
-            if (!list) groups.set(target, [label]);
+            const list = groups[target.slot];
+            if (!list) groups[target.slot] = [label];
             else if (!list.includes(label)) list.push(label);
           }
           queue.push(...target.dependencies);
@@ -197,7 +208,9 @@ function edgeTable(v: unknown): ReadonlyMap<string, Edge[]> {
 }
 
 function hashesOf(pkg: Record<string, unknown>): string[] {
-  return hashesOfFiles(Array.isArray(pkg.wheels) ? [pkg.sdist, ...pkg.wheels] : [pkg.sdist]);
+  const hashes: string[] = [];
+  addFileHash(hashes, pkg.sdist);
+  return Array.isArray(pkg.wheels) ? hashesOfFiles(pkg.wheels, hashes) : hashes;
 }
 
 interface SourceResult {
@@ -209,7 +222,7 @@ interface SourceResult {
 
 const NO_SOURCE: SourceResult = { source: null, editable: false, isRoot: false };
 
-function sourceOf(v: unknown, registries: Map<string, Source>): SourceResult {
+function sourceOf(v: unknown, registries: Map<string, SourceResult>): SourceResult {
   const none = NO_SOURCE;
   if (v === undefined) return none;
   if (!isTomlTable(v)) return { ...none, problem: '"source" must be a table' };
@@ -219,12 +232,12 @@ function sourceOf(v: unknown, registries: Map<string, Source>): SourceResult {
   };
   const registry = str("registry");
   if (registry !== null) {
-    let source = registries.get(registry);
-    if (!source) {
-      source = { kind: "index", url: registry };
-      registries.set(registry, source);
+    let result = registries.get(registry);
+    if (!result) {
+      result = { ...none, source: { kind: "index", url: registry } };
+      registries.set(registry, result);
     }
-    return { ...none, source };
+    return result;
   }
   const git = str("git");
   if (git !== null) return { ...none, source: gitSource(git) };

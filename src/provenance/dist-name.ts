@@ -1,6 +1,7 @@
 // Compares a statement subject with a distribution file name as parsed wheel/sdist names, not raw strings.
-import { eq } from "@renovatebot/pep440";
+
 import { type DistFilename, parseDistFilename } from "../standards/filenames.js";
+import { eq } from "../standards/pep440.js";
 
 /** Every `python-abi-platform` triple a wheel's compressed tag sets stand for. */
 function tagSet(name: DistFilename): Set<string> {

@@ -2,11 +2,11 @@
 // the registry or to the installers it would serve them to (traversal, links out, bombs, ambiguous entries).
 import { posix } from "node:path";
 import zlib from "node:zlib";
-import { compare, valid } from "@renovatebot/pep440";
 import { Parser, type ReadEntry } from "tar";
 import yauzl from "yauzl";
 import { type DistFilename, parseDistFilename, parseSdistFilename } from "../standards/filenames.js";
 import { normalizeName } from "../standards/names.js";
+import { compare, valid } from "../standards/pep440.js";
 
 export interface ArchiveLimits {
   /** Entries (files, folders, links) in the archive. */

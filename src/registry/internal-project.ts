@@ -1,7 +1,8 @@
 // An internal project as a ProjectInfo, so the proxy renders internal and upstream pages through the same code.
-import { compare, valid } from "@renovatebot/pep440";
+
 import type { Database } from "better-sqlite3";
 import { normalizeName } from "../standards/names.js";
+import { compare, valid } from "../standards/pep440.js";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
 import { statusServesFiles } from "./status.js";
 import { getProject, listFiles, type StoredFile } from "./store.js";

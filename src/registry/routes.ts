@@ -1,11 +1,11 @@
 // The internal registry's HTTP side: twine's `POST /legacy/` upload and the routes that serve the stored files.
 import { createHash } from "node:crypto";
 import multipart from "@fastify/multipart";
-import { compare, valid } from "@renovatebot/pep440";
 import type { Database } from "better-sqlite3";
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { BlobStore, ByteRange } from "../server/storage/blob-store.js";
 import { isValidName, normalizeName } from "../standards/names.js";
+import { compare, valid } from "../standards/pep440.js";
 import { REGISTRY_FILES_PREFIX } from "./internal-project.js";
 import { statusRefusesUploads, statusServesFiles } from "./status.js";
 import {

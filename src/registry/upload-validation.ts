@@ -1,7 +1,6 @@
 // Validates one twine upload (`POST /legacy/`): form fields, file name, digests and the core metadata inside
 // the file must all name the same project and version before the registry stores anything.
 import { createHash } from "node:crypto";
-import { compare, valid } from "@renovatebot/pep440";
 import {
   type CoreMetadata,
   metadataField,
@@ -12,6 +11,7 @@ import {
 } from "../standards/core-metadata.js";
 import { type DistFilename, parseDistFilename } from "../standards/filenames.js";
 import { isValidName, normalizeName } from "../standards/names.js";
+import { compare, valid } from "../standards/pep440.js";
 import { type ArchiveLimits, readDistMetadata } from "./archive.js";
 import { blake2b256Hex } from "./blake2b.js";
 

@@ -1,6 +1,7 @@
 import type { InputError } from "../inventory/types.js";
 import { type AuditResult, compareFindings, findingKey, summarizeAudit } from "./audit-result.js";
 import { findingJson } from "./finding-format.js";
+import { type JsonTextOptions, jsonText } from "./json-text.js";
 
 export const AUDIT_SCHEMA = "pycustoms.audit/1";
 
@@ -54,8 +55,8 @@ export function auditJsonDocument(result: AuditResult): Record<string, unknown> 
   };
 }
 
-export function formatAuditJson(result: AuditResult): string {
-  return `${JSON.stringify(auditJsonDocument(result), null, 2)}\n`;
+export function formatAuditJson(result: AuditResult, options: JsonTextOptions = {}): string {
+  return jsonText(auditJsonDocument(result), options);
 }
 
 function errorJson(e: InputError): Record<string, unknown> {

@@ -4,6 +4,7 @@ import { SEVERITIES } from "../checks/types.js";
 import { findingKey } from "./audit-result.js";
 import { findingJson } from "./finding-format.js";
 import type { AdvisoryRow, InspectCard, ReleaseProvenance, ReleaseRow } from "./inspect-card.js";
+import { type JsonTextOptions, jsonText } from "./json-text.js";
 
 export const INSPECT_SCHEMA = "pycustoms.inspect/1";
 
@@ -85,8 +86,8 @@ export function inspectJsonDocument(card: InspectCard): Record<string, unknown> 
   };
 }
 
-export function formatInspectJson(card: InspectCard): string {
-  return `${JSON.stringify(inspectJsonDocument(card), null, 2)}\n`;
+export function formatInspectJson(card: InspectCard, options: JsonTextOptions = {}): string {
+  return jsonText(inspectJsonDocument(card), options);
 }
 
 function releaseJson(r: ReleaseRow, generatedAt: string): Record<string, unknown> {

@@ -1,6 +1,7 @@
 // The inventory as stable machine output: schema pycustoms.inventory/1 (docs/schemas/inventory.md).
 import type { Inventory } from "../inventory/collect.js";
 import type { Dependency, InputError } from "../inventory/types.js";
+import { type JsonTextOptions, jsonText } from "./json-text.js";
 
 /** One dependency in snake_case, every field always present (null where unknown). */
 export function dependencyJson(d: Dependency): Record<string, unknown> {
@@ -31,15 +32,14 @@ export function errorJson(e: InputError): Record<string, unknown> {
   return out;
 }
 
-export function formatInventoryJson(inv: Inventory): string {
-  return JSON.stringify(
+export function formatInventoryJson(inv: Inventory, options: JsonTextOptions = {}): string {
+  return jsonText(
     {
       schema: "pycustoms.inventory/1",
       files: inv.files.map((f) => ({ path: f.path, format: f.format, dependencies: f.dependencies })),
       dependencies: inv.dependencies.map(dependencyJson),
       errors: inv.errors.map(errorJson),
     },
-    null,
-    2,
+    options,
   );
 }

@@ -1,6 +1,7 @@
 // Wheel and sdist file names (binary distribution format, PEP 427; source distribution format, PEP 625).
-import { valid } from "@renovatebot/pep440";
+
 import { normalizeName } from "./names.js";
+import { valid } from "./pep440.js";
 
 export interface BuildTag {
   /** The leading digits, which sort numerically. */

@@ -2,7 +2,7 @@
 //
 // Hand-written recursive descent over the PEP's grammar: no maintained JavaScript library parses PEP 508
 // with located errors (the npm ones are unmaintained or skip marker validation), and the grammar is small.
-import { explain, valid } from "@renovatebot/pep440";
+import { explain, valid } from "./pep440.js";
 
 export interface Requirement {
   /** The distribution name as written. */

@@ -13,7 +13,7 @@
 //   or        "^1.2 || ^2.0" -> one PEP 440 specifier per alternative (PEP 440 has no union)
 // The upper bound of a caret or tilde range is written with as many components as the version given.
 // Written by hand because no maintained JS library implements Poetry's constraint grammar.
-import { explain, valid } from "@renovatebot/pep440";
+import { explain, valid } from "./pep440.js";
 import { parseSpecifier } from "./pep508.js";
 
 export type PoetryConstraintResult =

@@ -1,7 +1,8 @@
 // Reads a simple-repository project page — PEP 691 JSON or PEP 503 HTML — into a ProjectInfo.
-import { compare, valid } from "@renovatebot/pep440";
+
 import { parseDistFilename, unsafeFilenameReason } from "../standards/filenames.js";
 import { normalizeName } from "../standards/names.js";
+import { compare, valid } from "../standards/pep440.js";
 import { type UpstreamError, upstreamError } from "./errors.js";
 import type { IndexCapabilities, ProjectFile, ProjectInfo, ProjectStatus } from "./types.js";
 

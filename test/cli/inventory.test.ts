@@ -60,8 +60,22 @@ test("a reader that closes the pipe early ends the run quietly, without an EPIPE
   const command = `"${process.execPath}" "${cliPath}" inventory --format json "${manifests}"; echo "exit $?" >&2`;
   const r = spawnSync("sh", ["-c", `(${command}) | head -c 100`], { encoding: "utf8" });
   assert.equal(r.stdout.length, 100);
-  assert.match(r.stdout, /^\{\n {2}"schema": "pycustoms.inventory\/1"/);
+  assert.match(
+    r.stdout,
+    /^\{"schema":"pycustoms.inventory\/1"/,
+    "compact JSON when stdout is not a terminal",
+  );
   assert.equal(r.stderr, "exit 0\n", "no stack trace, and the exit code of a run that was not wrong");
+});
+
+test("JSON on a terminal is indented for reading (run under a pseudo-terminal with script(1))", () => {
+  const command = `"${process.execPath}" "${cliPath}" inventory --format json "${example}"`;
+  const r = spawnSync("script", ["-qec", command, "/dev/null"], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\{\r?\n {2}"schema": "pycustoms.inventory\/1"/);
 });
 
 test("an unknown option or command is a usage error: exit 2, a message, no stack trace", () => {

@@ -1,7 +1,7 @@
 // The server's small state: the last good upstream page per project (for outages) and the event log.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import { Database, type SqliteDatabase } from "../../sqlite.js";
 import type { ProjectInfo } from "../../upstream/types.js";
 
 export interface StoredPage {
@@ -85,7 +85,7 @@ interface EventRow {
 /** SQLite (WAL) at one file path, e.g. `<data-dir>/state.sqlite`; `:memory:` for tests. */
 export class SqliteStateStore implements StateStore {
   /** The open database, for other stores (gate, registry) that keep their tables in the same file. */
-  readonly db: Database.Database;
+  readonly db: SqliteDatabase;
   private readonly now: () => number;
 
   constructor(path: string, options: { now?: () => number } = {}) {

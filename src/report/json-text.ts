@@ -1,0 +1,15 @@
+// How every JSON report is written: indented for a person at a terminal, compact for a program.
+
+export interface JsonTextOptions {
+  /** Indent by two spaces (the CLI asks for it when the report goes to a terminal). Default: compact. */
+  pretty?: boolean;
+}
+
+/**
+ * One JSON document and a final newline. Compact is the default because reports are mostly read by programs
+ * (CI steps, `jq`): indenting a 5,000-dependency inventory doubles its size and costs more to write than to
+ * build, while `jq .` or a terminal (see the CLI) gives people the indented form.
+ */
+export function jsonText(value: unknown, options: JsonTextOptions = {}): string {
+  return `${options.pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)}\n`;
+}
