@@ -4,10 +4,12 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_INDEX_CONCURRENCY } from "../src/policy/config.js";
 import { cliPath, repoRoot, sharedData } from "../test/paths.js";
 import { topNames } from "./generate.js";
 
 const serveScript = join(repoRoot, "dist", "bench", "upstream-serve.js");
+const bareScript = join(repoRoot, "dist", "bench", "bare-revalidate.js");
 
 function startServer(lock: string, count: number, latencyMs: number, namesFile: string) {
   const child = spawn(process.execPath, [serveScript, lock, String(count), String(latencyMs), namesFile], {
@@ -106,6 +108,15 @@ export async function auditOnlineReport(
       runs,
       () => owned,
     );
+    // The floor: a bare node:http client revalidating the same pages over as many connections, in-process.
+    const bare = spawnSync(
+      process.execPath,
+      [bareScript, url, JSON.stringify(topNames(sharedData, count)), String(DEFAULT_INDEX_CONCURRENCY)],
+      { encoding: "utf8" },
+    );
+    if (bare.status !== 0) throw new Error(`bare client: ${bare.stderr.slice(0, 500)}`);
+    const bareRounds = JSON.parse(bare.stdout) as { ms: number; notModified: number }[];
+    const bareMs = Math.min(...bareRounds.map((r) => r.ms));
     const rows = [local, cold, warm, offline, warmOwnership].map(
       (t) => `| ${t.label} | ${t.medianMs.toFixed(0)} | ${t.minMs.toFixed(0)} | ${t.maxMs.toFixed(0)} |`,
     );
@@ -120,6 +131,12 @@ export async function auditOnlineReport(
         `requests per online run; with the ownership check on, the JSON API too: ${2 * count}. ` +
         `Cold ${cold.medianMs.toFixed(0)} ms (target < 2000 ms); revalidating ${warm.medianMs.toFixed(0)} ms (target < 400 ms); ` +
         `offline ${offline.medianMs.toFixed(0)} ms; revalidating with ownership ${warmOwnership.medianMs.toFixed(0)} ms.`,
+      "",
+      `The floor: a bare node:http client in a running process, revalidating the same ${count} pages over ` +
+        `${DEFAULT_INDEX_CONCURRENCY} keep-alive connections (the default \`[index] concurrency\`) and doing nothing ` +
+        `else, took ${bareMs.toFixed(0)} ms (best of two rounds: ${bareRounds.map((r) => `${r.ms.toFixed(0)} ms, ${r.notModified} × 304`).join("; ")}); ` +
+        `with the no-upstream audit's ${local.medianMs.toFixed(0)} ms of process start and inventory before the first request, ` +
+        `no client can finish before ≈ ${(bareMs + local.medianMs).toFixed(0)} ms at this concurrency.`,
     ].join("\n");
   } finally {
     child.kill("SIGTERM");

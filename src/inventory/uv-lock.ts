@@ -28,18 +28,14 @@ interface Entry {
   index: number;
   /** Position in the list of entries read (the index of its facts in the graph walk's arrays). */
   slot: number;
-  rawName: string;
   name: string;
-  version: string | null;
-  line: number | null;
-  source: Source | null;
-  editable: boolean;
   /** The source is the workspace root directory (`editable`/`virtual` = "."). */
   isRoot: boolean;
   dependencies: Edge[];
   optional: ReadonlyMap<string, Edge[]>;
   dev: ReadonlyMap<string, Edge[]>;
-  hashes: string[];
+  /** The record, built as the entry is read; its `groups` and `direct` are set once the graph is walked. */
+  dep: Dependency;
 }
 
 export function parseUvLock(text: string, file: string): ParseResult {
@@ -48,6 +44,10 @@ export function parseUvLock(text: string, file: string): ParseResult {
   const { data, tables, errors } = walked;
 
   const entries: Entry[] = [];
+  // Entries by name and the workspace members are gathered in the same pass (each pass over thousands of
+  // entries costs a warm-up of its own in a short run).
+  const byName = new Map<string, Entry[]>();
+  const members = manifestMembers(data.manifest);
   // Thousands of packages name the same registry: one source record per distinct URL.
   const registries = new Map<string, SourceResult>();
   for (const entry of tables) {
@@ -60,54 +60,53 @@ export function parseUvLock(text: string, file: string): ParseResult {
     }
     const src = sourceOf(pkg.source, registries);
     if (src.problem) entry.at(`package "${rawName}": ${src.problem}`);
-    entries.push({
+    const name = normalizeName(rawName);
+    const e: Entry = {
       index: i,
       slot: entries.length,
-      rawName,
-      name: normalizeName(rawName),
-      version: typeof version === "string" ? version.trim() : null,
-      line,
-      source: src.source,
-      editable: src.editable,
+      name,
       isRoot: src.isRoot,
       dependencies: edgesOf(pkg.dependencies),
       optional: edgeTable(pkg["optional-dependencies"]),
       dev: edgeTable(pkg["dev-dependencies"]),
-      hashes: hashesOf(pkg),
-    });
+      dep: makeDependency({
+        rawName,
+        format: "uv-lock",
+        file,
+        line,
+        lockedVersion: typeof version === "string" ? version.trim() : null,
+        hashes: hashesOf(pkg),
+        source: src.source,
+        editable: src.editable,
+      }),
+    };
+    entries.push(e);
+    const sameName = byName.get(name);
+    if (sameName) sameName.push(e);
+    else byName.set(name, [e]);
+    if (e.isRoot) members.add(name);
   }
 
-  const members = memberSet(data.manifest, entries);
-  const { direct, groups } = members.size > 0 ? walkGraph(entries, members) : { direct: null, groups: null };
+  const { direct, groups } =
+    members.size > 0 ? walkGraph(entries, byName, members) : { direct: null, groups: null };
 
   const dependencies: Dependency[] = [];
   for (const e of entries) {
     if (members.has(e.name)) continue;
     const reached = groups?.[e.slot];
-    dependencies.push(
-      makeDependency({
-        rawName: e.rawName,
-        format: "uv-lock",
-        file,
-        line: e.line,
-        lockedVersion: e.version,
-        hashes: e.hashes,
-        groups: reached && reached.length > 0 ? reached : ["main"],
-        direct: direct === null ? null : direct[e.slot] === 1,
-        source: e.source,
-        editable: e.editable,
-      }),
-    );
+    if (reached && reached.length > 0) e.dep.groups = reached;
+    if (direct !== null) e.dep.direct = direct[e.slot] === 1;
+    dependencies.push(e.dep);
   }
   return { dependencies, errors: inFileOrder(errors) };
 }
 
-function memberSet(manifest: unknown, entries: Entry[]): Set<string> {
+/** The names `[manifest] members` lists (the entries whose source is the workspace root are added as read). */
+function manifestMembers(manifest: unknown): Set<string> {
   const members = new Set<string>();
   if (isTomlTable(manifest) && Array.isArray(manifest.members)) {
     for (const m of manifest.members) if (typeof m === "string" && m !== "") members.add(normalizeName(m));
   }
-  for (const e of entries) if (e.isRoot) members.add(e.name);
   return members;
 }
 
@@ -118,19 +117,14 @@ function memberSet(manifest: unknown, entries: Entry[]): Set<string> {
  */
 function walkGraph(
   entries: Entry[],
+  byName: ReadonlyMap<string, Entry[]>,
   members: Set<string>,
 ): { direct: Uint8Array; groups: (string[] | undefined)[] } {
-  const byName = new Map<string, Entry[]>();
-  for (const e of entries) {
-    const list = byName.get(e.name);
-    if (list) list.push(e);
-    else byName.set(e.name, [e]);
-  }
   // An edge names a version only when the lock holds several versions of that package (forked resolution).
   const resolve = (edge: Edge): Entry[] => {
     const candidates = byName.get(edge.name) ?? [];
     if (edge.version === null) return candidates;
-    const exact = candidates.filter((c) => c.version === edge.version);
+    const exact = candidates.filter((c) => c.dep.version === edge.version);
     return exact.length > 0 ? exact : candidates;
   };
 
@@ -160,7 +154,7 @@ function walkGraph(
             if (!list) groups[target.slot] = [label];
             else if (!list.includes(label)) list.push(label);
           }
-          queue.push(...target.dependencies);
+          for (const next of target.dependencies) queue.push(next);
         }
         for (const extra of edge.extras) {
           const key = `${target.index}[${extra}]`;
