@@ -32,13 +32,20 @@ export const MALICIOUS_SUMMARY =
 
 const SUMMARY_LENGTH = 120;
 
-// Case-insensitive prefix tests that allocate nothing: this runs inside every sort of ids.
-const ID_PREFIXES = [/^MAL-/i, /^GHSA-/i, /^PYSEC-/i, /^CVE-/i];
+// Case-insensitive prefix tests that allocate nothing: this runs inside every sort of ids, so the first letter
+// picks the one prefix worth testing.
+const ID_PREFIXES: Readonly<Record<string, readonly [RegExp, number]>> = {
+  m: [/^MAL-/i, 0],
+  g: [/^GHSA-/i, 1],
+  p: [/^PYSEC-/i, 2],
+  c: [/^CVE-/i, 3],
+};
+const OTHER_ID_RANK = 4;
 
 /** Rank of an id's database for choosing a group's id (lower is preferred). */
 function idRank(id: string): number {
-  const rank = ID_PREFIXES.findIndex((prefix) => prefix.test(id));
-  return rank === -1 ? ID_PREFIXES.length : rank;
+  const prefix = ID_PREFIXES[id.charAt(0).toLowerCase()];
+  return prefix?.[0].test(id) ? prefix[1] : OTHER_ID_RANK;
 }
 
 export function compareIds(a: string, b: string): number {

@@ -5,6 +5,7 @@ import { resolveDbPath } from "../advisories/store.js";
 import type { runAudit } from "../audit/run.js";
 import { SEVERITIES, type Severity } from "../checks/types.js";
 import { loadConfig } from "../policy/config.js";
+import type { AuditResult } from "../report/audit-result.js";
 import { formatError } from "../report/inventory-table.js";
 import { type Command, Option } from "./commander.js";
 import { storeErrorToUsage } from "./db.js";
@@ -51,6 +52,34 @@ function configStart(paths: string[]): string {
     return statSync(first).isDirectory() ? resolve(first) : dirname(resolve(first));
   } catch {
     return process.cwd();
+  }
+}
+
+/**
+ * The writer of one format, loaded on demand: the CycloneDX and SARIF libraries would slow every run's start-up.
+ */
+async function reportWriter(format: string, output?: string): Promise<(result: AuditResult) => string> {
+  switch (format) {
+    case "json": {
+      const { formatAuditJson } = await import("../report/audit-json.js");
+      return (result) => formatAuditJson(result, { pretty: prettyJson(output) });
+    }
+    case "sarif": {
+      const { formatSarif } = await import("../report/sarif.js");
+      return (result) => formatSarif(result, { repoRoot: process.cwd() });
+    }
+    case "markdown":
+      return (await import("../report/markdown.js")).formatAuditMarkdown;
+    case "cyclonedx": {
+      const { formatCycloneDx } = await import("../report/cyclonedx.js");
+      return (result) =>
+        formatCycloneDx(result.dependencies, { toolVersion: result.tool.version, findings: result.findings });
+    }
+    default: {
+      const { formatAuditTable } = await import("../report/audit-table.js");
+      return (result) =>
+        formatAuditTable(result, { color: !output && colorEnabled(), width: process.stdout.columns });
+    }
   }
 }
 
@@ -110,7 +139,9 @@ export function registerAudit(program: Command): void {
       const config = { ...loaded.config };
       if (opts.failOn) config.failOn = opts.failOn as Severity;
       const envDirs = opts.env ?? [];
-      // The pipeline (parsers, store, matching) loads after argument parsing, so --help stays instant.
+      // The pipeline (parsers, store, matching) loads after argument parsing, so --help stays instant; the
+      // report writer is requested with it, so that loading it overlaps the run.
+      const writer = reportWriter(opts.format, opts.output);
       const { runAudit: runPipeline } = await import("../audit/run.js");
       let run: Awaited<ReturnType<typeof runAudit>>;
       const progress = fetchProgress();
@@ -139,33 +170,7 @@ export function registerAudit(program: Command): void {
         throw new UsageError(`no manifests, lock files or SBOMs found in ${paths.join(", ") || "."}`);
       }
       for (const w of run.warnings) warn(w);
-      // Each format loads on demand: the CycloneDX and SARIF writers would slow every run's start-up.
-      let text: string;
-      switch (opts.format) {
-        case "json":
-          text = (await import("../report/audit-json.js")).formatAuditJson(result, {
-            pretty: prettyJson(opts.output),
-          });
-          break;
-        case "sarif":
-          text = (await import("../report/sarif.js")).formatSarif(result, { repoRoot: process.cwd() });
-          break;
-        case "markdown":
-          text = (await import("../report/markdown.js")).formatAuditMarkdown(result);
-          break;
-        case "cyclonedx":
-          text = (await import("../report/cyclonedx.js")).formatCycloneDx(result.dependencies, {
-            toolVersion: result.tool.version,
-            findings: result.findings,
-          });
-          break;
-        default:
-          text = (await import("../report/audit-table.js")).formatAuditTable(result, {
-            color: !opts.output && colorEnabled(),
-            width: process.stdout.columns,
-          });
-      }
-      emit(text, opts.output);
+      emit((await writer)(result), opts.output);
       process.exitCode = nothingRead(inventory) ? EXIT.error : run.exitCode;
     });
 }
