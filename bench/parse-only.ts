@@ -1,4 +1,8 @@
-// The baseline the inventory is compared with: read one file and parse it with the same library, nothing else.
+// The baseline the inventory is compared with: read one file and parse it, nothing else. TOML and JSON files are
+// parsed with the library the inventory uses (smol-toml, JSON.parse). No library parses pip's requirements syntax
+// (options, includes, hashes, markers, PEP 508), so a requirements file is parsed by pycustoms's own parser, called
+// directly: the comparison then measures what the command adds to its parser (start-up, discovery, the records,
+// the JSON document), as it does for the lock files.
 import { readFileSync } from "node:fs";
 import { parse } from "smol-toml";
 
@@ -9,6 +13,6 @@ if (file.endsWith(".toml") || file.endsWith(".lock")) {
 } else if (file.endsWith(".json")) {
   JSON.parse(text);
 } else {
-  // requirements files have no library parser: the floor is reading and splitting lines
-  text.split(/\r?\n/).length;
+  const { parseRequirements } = await import("../src/inventory/requirements.js");
+  parseRequirements(text, file);
 }
