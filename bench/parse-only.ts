@@ -4,7 +4,11 @@
 // directly: the comparison then measures what the command adds to its parser (start-up, discovery, the records,
 // the JSON document), as it does for the lock files.
 import { readFileSync } from "node:fs";
-import { parse } from "smol-toml";
+import { createRequire } from "node:module";
+
+// Loaded the way pycustoms loads it (the single-file CommonJS build: src/inventory/toml-lines.ts), so that both
+// sides of the comparison pay the same for the library.
+const { parse } = createRequire(import.meta.url)("smol-toml") as typeof import("smol-toml");
 
 const file = process.argv[2]!;
 const text = readFileSync(file, "utf8");

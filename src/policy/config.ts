@@ -6,10 +6,9 @@
 // at the file-system root. A pyproject.toml without `[tool.pycustoms]` does not count and the search goes on.
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { TomlDate } from "smol-toml";
 import { type FindingKind, SEVERITIES, type Severity } from "../checks/types.js";
 import { readTextFile } from "../inventory/read.js";
-import { isTomlTable, parseTomlWithLayout, type TomlLayoutEntry } from "../inventory/toml-lines.js";
+import { isTomlTable, parseTomlWithLayout, smolToml, type TomlLayoutEntry } from "../inventory/toml-lines.js";
 import type { InputError } from "../inventory/types.js";
 import { isValidName, normalizeName } from "../standards/names.js";
 import { redactUrl } from "../upstream/errors.js";
@@ -686,7 +685,8 @@ function samePath(a: string[], b: string[]): boolean {
 }
 
 function toDay(value: unknown): string | null {
-  if (value instanceof TomlDate) return value.isDate() ? value.toISOString().slice(0, 10) : null;
+  // Only values of a parsed file reach here, so the parser is loaded already.
+  if (value instanceof smolToml().TomlDate) return value.isDate() ? value.toISOString().slice(0, 10) : null;
   if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
     const d = new Date(`${value}T00:00:00Z`);
     return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value ? value : null;
