@@ -142,6 +142,7 @@ export function registerAudit(program: Command): void {
       // The pipeline (parsers, store, matching) loads after argument parsing, so --help stays instant; the
       // report writer is requested with it, so that loading it overlaps the run.
       const writer = reportWriter(opts.format, opts.output);
+      writer.catch(() => undefined); // awaited below, unless the run fails first
       const { runAudit: runPipeline } = await import("../audit/run.js");
       let run: Awaited<ReturnType<typeof runAudit>>;
       const progress = fetchProgress();

@@ -1,5 +1,4 @@
 // `pycustoms inventory`: what the project declares, from manifests, lock files, environments and SBOMs.
-
 import { collectInventory, type Inventory } from "../inventory/collect.js";
 import { type Command, Option } from "./commander.js";
 import { colorEnabled, EXIT, emit, prettyJson, toolVersion, UsageError } from "./terminal.js";
@@ -37,6 +36,7 @@ export function registerInventory(program: Command): void {
       // Each report module is loaded only when its format is asked for (start-up counts on every CI run), and
       // the JSON one is requested before the parsing starts, so that reading it overlaps the parse.
       const jsonReport = opts.format === "json" ? import("../report/inventory-json.js") : null;
+      jsonReport?.catch(() => undefined); // awaited below, unless the inventory fails first
       const inv = await inventoryForCli(paths, opts);
       if (inv.files.length === 0 && inv.errors.length === 0) {
         throw new UsageError(`no manifests, lock files or SBOMs found in ${paths.join(", ") || "."}`);
