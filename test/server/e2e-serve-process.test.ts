@@ -111,6 +111,11 @@ describe("the built CLI serves", {
     const port = new URL(index).port;
     assert.match(stderr, /!! NO ADVISORY DATABASE at .*no-such-advisories\.sqlite/);
     assert.doesNotMatch(stderr, /WARNING: listening on/);
+    assert.doesNotMatch(
+      stderr,
+      /Deprecation|Warning:/,
+      "no library warnings at start (Fastify's FSTDEP023 was one)",
+    );
     assert.match(stderr, /mode: +open/);
     assert.match(stderr, /internal: +uploaded projects, acme-\*/);
     assert.ok(stderr.includes(`pip config set global.index-url ${index}`), stderr);
