@@ -112,7 +112,9 @@ export function detailsNeeded(checks: readonly CheckId[]): ProjectDetail[] {
 
 /** Collects reasons per check, collapsing those that differ only in the dependency they name. */
 class SkipCollector {
-  private readonly byCheck = new Map<string, Map<string, { reason: string; names: string[] }>>();
+  // Names as a Set (insertion-ordered): an offline run with an empty cache adds every dependency to every check,
+  // and a list searched on each addition made that quadratic in the number of dependencies.
+  private readonly byCheck = new Map<string, Map<string, { reason: string; names: Set<string> }>>();
 
   add(check: string, reason: string, dep: Dependency | null): void {
     const key = dep ? reasonTemplate(reason, dep) : reason;
@@ -122,8 +124,8 @@ class SkipCollector {
       this.byCheck.set(check, groups);
     }
     const group = groups.get(key);
-    if (!group) groups.set(key, { reason, names: dep ? [dep.name] : [] });
-    else if (dep && !group.names.includes(dep.name)) group.names.push(dep.name);
+    if (!group) groups.set(key, { reason, names: new Set(dep ? [dep.name] : []) });
+    else if (dep) group.names.add(dep.name);
   }
 
   list(order: readonly string[]): SkippedCheck[] {
@@ -131,7 +133,7 @@ class SkipCollector {
     return checks.flatMap((check) =>
       [...(this.byCheck.get(check)?.values() ?? [])].map(({ reason, names }) => ({
         check,
-        reason: names.length <= 1 ? reason : `${reason} (and the same for ${moreNames(names.slice(1))})`,
+        reason: names.size <= 1 ? reason : `${reason} (and the same for ${moreNames([...names].slice(1))})`,
       })),
     );
   }
