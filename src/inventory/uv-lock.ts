@@ -220,11 +220,8 @@ function sourceOf(v: unknown, registries: Map<string, SourceResult>): SourceResu
   const none = NO_SOURCE;
   if (v === undefined) return none;
   if (!isTomlTable(v)) return { ...none, problem: '"source" must be a table' };
-  const str = (key: string): string | null => {
-    const s = v[key];
-    return typeof s === "string" && s !== "" ? s : null;
-  };
-  const registry = str("registry");
+  // The registry first: nearly every package of a lock is from one.
+  const registry = nonEmptyString(v.registry);
   if (registry !== null) {
     let result = registries.get(registry);
     if (!result) {
@@ -233,6 +230,7 @@ function sourceOf(v: unknown, registries: Map<string, SourceResult>): SourceResu
     }
     return result;
   }
+  const str = (key: string): string | null => nonEmptyString(v[key]);
   const git = str("git");
   if (git !== null) return { ...none, source: gitSource(git) };
   const url = str("url");
@@ -244,6 +242,10 @@ function sourceOf(v: unknown, registries: Map<string, SourceResult>): SourceResu
     return { source: { kind: "path", path }, editable: key === "editable", isRoot };
   }
   return { ...none, problem: `unrecognised "source" (keys: ${Object.keys(v).join(", ") || "none"})` };
+}
+
+function nonEmptyString(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
 }
 
 /** `https://host/repo.git?rev=main&subdirectory=x#<commit>`: the commit after `#` is what was locked. */
