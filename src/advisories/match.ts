@@ -47,64 +47,77 @@ const KIND_ORDER: Record<EventKind, number> = { introduced: 0, fixed: 1, last_af
 
 // Memos for the PEP 440 parser: a scan compares the same few versions against the same bounds thousands of
 // times (a package like tensorflow has hundreds of records), and the library's `compare` re-parses both strings
-// (a long regex) on every call. So each version is parsed once into the library's own sort key, and keys are
-// compared with the library's own tuple order (both re-stated below: the library does not export them; a
-// property test holds them to its `compare`). Bounded.
+// (a long regex) on every call. So each version is parsed once into a sort key: the library's own tuple
+// (`calculateKey`, Python packaging's `_cmpkey`, re-stated below: the library does not export it) written as a
+// string whose plain string order is the tuple's order, so that comparing two versions is one native string
+// comparison and a key is one string, not nested arrays. A property test holds the order to the library's
+// `compare`. Bounded.
 const MEMO_LIMIT = 100_000;
 // null: not PEP 440.
-const sortKeyMemo = new Map<string, SortKey | null>();
+const sortKeyMemo = new Map<string, string | null>();
 
-/** A PEP 440 sort key: the tuple `calculateKey` of @renovatebot/pep440 builds (Python's packaging `_cmpkey`). */
-type KeyPart = number | string | readonly KeyPart[];
-type SortKey = readonly KeyPart[];
+// The key's parts, each written so that no part's text is a prefix of another's (so concatenation keeps the
+// tuple order): a number is its digit count as one character, then its digits; a list ends with "!", which
+// sorts below every element's first character; "-infinity" is '"' and "+infinity" is "~" (or U+FFFF for a
+// number), below and above every other first character of their part.
+const MINUS_INFINITY = '"';
+const PLUS_INFINITY = "~";
+const LIST_END = "!";
+
+/** A non-negative integer as text in value order. */
+function numberKey(n: number): string {
+  if (n === Infinity) return "\uffff";
+  const digits = Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
+  return String.fromCharCode(0x41 + digits.length) + digits;
+}
+
+/** A release without its trailing zeros (`1.0` equals `1`), as a list. */
+function releaseKey(release: readonly number[]): string {
+  let end = release.length;
+  while (end > 0 && release[end - 1] === 0) end--;
+  let key = "";
+  for (let i = 0; i < end; i++) key += numberKey(release[i] as number);
+  return key + LIST_END;
+}
 
 const DIGITS_AND_DOTS = /^\d+(?:\.\d+)*$/;
+const PRE_LETTER: Readonly<Record<string, string>> = { a: "a", b: "b", rc: "c" };
 
-function sortKeyOf(version: string): SortKey | null {
+function sortKeyOf(version: string): string | null {
   if (DIGITS_AND_DOTS.test(version)) {
     // A plain release (most bounds): the key the parser below would give, without its long regex.
-    const release = version.split(".").map(Number);
-    while (release.length > 0 && release[release.length - 1] === 0) release.pop();
-    return [0, release, Infinity, -Infinity, Infinity, -Infinity];
+    const release = releaseKey(version.split(".").map(Number));
+    return `${numberKey(0)}${release}${PLUS_INFINITY}${MINUS_INFINITY}${PLUS_INFINITY}${MINUS_INFINITY}`;
   }
   const v = explain(version);
   if (v === null) return null;
-  const release = [...v.release];
-  while (release.length > 0 && release[release.length - 1] === 0) release.pop();
+  // What `explain` gives at run time (its declared types are looser): pre ["a" | "b" | "rc", n], post and dev n.
+  const vPre = v.pre as unknown as readonly [string, number] | null;
+  const vPost = v.post as unknown as number | null;
+  const vDev = v.dev as unknown as number | null;
   // 1.0.dev0 sorts before 1.0a0; a release without pre-release sorts after its pre-releases.
-  const pre: KeyPart =
-    v.pre === null && v.post === null && v.dev !== null ? -Infinity : v.pre === null ? Infinity : v.pre;
-  const post: KeyPart = v.post === null ? -Infinity : ["post", v.post];
-  const dev: KeyPart = v.dev === null ? Infinity : ["dev", v.dev];
-  const local: KeyPart =
-    v.local === null
-      ? -Infinity
-      : v.local.split(".").map((part): KeyPart => {
-          const n = Number(part);
-          return Number.isNaN(n) ? [-Infinity, part] : [n, ""];
-        });
-  return [v.epoch, release, pre, post, dev, local];
-}
-
-/** Python's tuple comparison as the library ports it (a scalar against a tuple compares as a 1-tuple). */
-function compareKeyParts(a: KeyPart, b: KeyPart): number {
-  if (a === b) return 0;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    const x: readonly KeyPart[] = Array.isArray(a) ? a : [a];
-    const y: readonly KeyPart[] = Array.isArray(b) ? b : [b];
-    const n = Math.min(x.length, y.length);
-    for (let i = 0; i < n; i++) {
-      const c = compareKeyParts(x[i] as KeyPart, y[i] as KeyPart);
-      if (c !== 0) return c;
+  const pre =
+    vPre === null && vPost === null && vDev !== null
+      ? MINUS_INFINITY
+      : vPre === null
+        ? PLUS_INFINITY
+        : `${PRE_LETTER[vPre[0]] ?? vPre[0]}${numberKey(vPre[1])}`;
+  const post = vPost === null ? MINUS_INFINITY : `p${numberKey(vPost)}`;
+  const dev = vDev === null ? PLUS_INFINITY : `d${numberKey(vDev)}`;
+  let local = MINUS_INFINITY;
+  if (v.local !== null) {
+    // Numeric parts sort above text parts; text parts end with U+0001, below every character they hold.
+    local = "#";
+    for (const part of v.local.split(".")) {
+      const n = Number(part);
+      local += Number.isNaN(n) ? `1${part}\u0001` : `2${numberKey(n)}`;
     }
-    return x.length - y.length;
+    local += LIST_END;
   }
-  if (a === -Infinity || b === Infinity) return -1;
-  if (a === Infinity || b === -Infinity) return 1;
-  return a < b ? -1 : 1;
+  return `${numberKey(v.epoch)}${releaseKey(v.release)}${pre}${post}${dev}${local}`;
 }
 
-function sortKey(version: string): SortKey | null {
+function sortKey(version: string): string | null {
   let key = sortKeyMemo.get(version);
   if (key === undefined) {
     key = sortKeyOf(version);
@@ -121,7 +134,7 @@ function compare(a: string, b: string): number {
   const y = sortKey(b);
   // Only valid versions reach here; the library's own answer for anything else.
   if (x === null || y === null) return pep440Compare(a, b);
-  return compareKeyParts(x, y);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Exposed for the property test that holds `compare` to the library's: PEP 440 order of two valid versions. */

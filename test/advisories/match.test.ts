@@ -653,4 +653,37 @@ describe("matching from a listed-versions summary (what the store attaches)", ()
       { numRuns: 5000 },
     );
   });
+
+  test("the order holds for numbers of any width, every pre-release spelling and mixed local labels", () => {
+    // The sort keys write numbers by digit count: 9 < 10 < 100, 0-padded text, wide dates and huge integers.
+    const num = fc.oneof(
+      fc.nat(12),
+      fc.nat(),
+      fc.constantFrom(9, 10, 99, 100, 20240101, 2 ** 53 + 2),
+      fc.constantFrom("007", "010", "00"),
+    );
+    const version = fc
+      .tuple(
+        fc.constantFrom("", "1!", "0!", "12!"),
+        fc.array(num, { minLength: 1, maxLength: 5 }),
+        fc.constantFrom("", "a", "b", "rc", "c", "alpha", "beta", "pre", "preview", "-a", ".rc"),
+        num,
+        fc.constantFrom("", ".post", "-", "post", ".r", "rev"),
+        num,
+        fc.constantFrom("", ".dev", "dev"),
+        num,
+        fc.array(fc.oneof(num.map(String), fc.constantFrom("abc", "x", "ab", "z9", "0a")), { maxLength: 3 }),
+      )
+      .map(
+        ([epoch, release, preTag, preN, postTag, postN, devTag, devN, local]) =>
+          `${epoch}${release.join(".")}${preTag ? `${preTag}${preN}` : ""}${postTag === "-" ? `-${postN}` : postTag ? `${postTag}${postN}` : ""}${devTag ? `${devTag}${devN}` : ""}${local.length ? `+${local.join(".")}` : ""}`,
+      )
+      .filter((v) => valid(v) !== null);
+    fc.assert(
+      fc.property(version, version, (a, b) => {
+        assert.equal(Math.sign(comparePep440(a, b)), Math.sign(pep440Compare(a, b)), `${a} vs ${b}`);
+      }),
+      { numRuns: 10000 },
+    );
+  });
 });
