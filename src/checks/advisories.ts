@@ -32,6 +32,18 @@ export const MALICIOUS_SUMMARY =
 
 const SUMMARY_LENGTH = 120;
 
+/**
+ * Whitespace that `replace(/\s+/g, " ")` would change: runs of two or more, or one character other than a space.
+ * Replacing only these gives the same text without rewriting every single space of a record's prose (that cost
+ * ~4 µs per summary, a tenth of an audit's matching).
+ */
+const EXTRA_WHITESPACE = /\s{2,}|[^\S ]/g;
+
+/** Every run of whitespace as one space. */
+export function singleSpaced(text: string): string {
+  return text.replace(EXTRA_WHITESPACE, " ");
+}
+
 // Case-insensitive prefix tests that allocate nothing: this runs inside every sort of ids, so the first letter
 // picks the one prefix worth testing.
 const ID_PREFIXES: Readonly<Record<string, readonly [RegExp, number]>> = {
@@ -110,7 +122,7 @@ function summaryOf(records: readonly Advisory[]): string {
     if (text !== "") break;
     text = firstLine(record.details);
   }
-  const oneLine = text.slice(0, SUMMARY_LENGTH * 4).replace(/\s+/g, " ");
+  const oneLine = singleSpaced(text.slice(0, SUMMARY_LENGTH * 4));
   return oneLine.length > SUMMARY_LENGTH ? `${oneLine.slice(0, SUMMARY_LENGTH - 1).trimEnd()}…` : oneLine;
 }
 

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
+import fc from "fast-check";
 import type { Advisory, AffectedPackage, OsvEvent } from "../../src/advisories/types.js";
 import {
   checkAdvisories,
   fixSuggestions,
   groupByAlias,
   MALICIOUS_SUMMARY,
+  singleSpaced,
 } from "../../src/checks/advisories.js";
 import type { Finding } from "../../src/checks/types.js";
 import { makeDependency } from "../../src/inventory/dependency.js";
@@ -420,4 +422,17 @@ describe("real data: the PyPA advisory database", () => {
       findings.map((f) => f.package).sort(),
     );
   });
+});
+
+test('summaries collapse whitespace exactly as replace(/\\s+/g, " ") does, touching fewer characters', () => {
+  const text = fc.string({
+    unit: fc.constantFrom("a", "b", " ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u2028", "\u3000", "x y", "\f"),
+    maxLength: 40,
+  });
+  fc.assert(
+    fc.property(text, (t) => {
+      assert.equal(singleSpaced(t), t.replace(/\s+/g, " "));
+    }),
+    { numRuns: 5000 },
+  );
 });
