@@ -951,12 +951,13 @@ function popularStatus(db: Db): PopularListStatus | null {
 
 function makeStore(db: Db, path: string): AdvisoryStore {
   const ADVISORY_COLUMNS = advisoryColumns(db);
+  // Which records name the packages; withdrawn ones are dropped once loaded, not here: testing `withdrawn` in
+  // SQL reads each advisory row past its long `details` (overflow pages), which cost more than the whole rest
+  // of this query (10 ms against 4 for a 1,000-package audit).
   const matching = db.prepare(
     `SELECT DISTINCT f.name AS name, f.advisory_id AS id
        FROM json_each(?) AS q
-       JOIN affected AS f ON f.name = q.value
-       JOIN advisories AS a ON a.id = f.advisory_id
-      WHERE a.withdrawn IS NULL`,
+       JOIN affected AS f ON f.name = q.value`,
   );
   const advisoriesById = db.prepare(
     `SELECT ${ADVISORY_COLUMNS} FROM json_each(?) AS q JOIN advisories AS a ON a.id = q.value`,
@@ -1020,7 +1021,7 @@ function makeStore(db: Db, path: string): AdvisoryStore {
         const advisories = load([...new Set(matches.map((m) => m.id))]);
         for (const match of matches) {
           const advisory = advisories.get(match.id);
-          if (!advisory) continue;
+          if (!advisory || advisory.withdrawn !== null) continue;
           for (const asked of askedAs.get(match.name) ?? []) {
             const list = result.get(asked);
             if (list && !list.includes(advisory)) list.push(advisory);
