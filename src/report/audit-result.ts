@@ -40,7 +40,8 @@ export function summarizeAudit(result: AuditResult): AuditSummary {
   for (const f of result.findings) bySeverity[f.severity]++;
   return {
     dependencies: result.dependencies.length,
-    packagesWithFindings: groupByPackage(result.findings).length,
+    // Counted, not grouped: grouping sorts every finding, which the summary does not need.
+    packagesWithFindings: new Set(result.findings.map(groupKey)).size,
     findings: result.findings.length,
     bySeverity,
     ignored: result.ignored.length,
@@ -77,11 +78,16 @@ export interface PackageGroup {
   worst: Severity;
 }
 
+/** The group a finding is shown in: its package and version, or its file for file-level findings. */
+function groupKey(f: Finding): string {
+  return f.package !== "" ? `p:${f.package}@${f.version ?? ""}` : `f:${f.file}`;
+}
+
 /** Findings grouped by package (file-level ones by file), worst group first, then by name. */
 export function groupByPackage(findings: Finding[]): PackageGroup[] {
   const groups = new Map<string, PackageGroup>();
   for (const f of findings) {
-    const key = f.package !== "" ? `p:${f.package}@${f.version ?? ""}` : `f:${f.file}`;
+    const key = groupKey(f);
     let g = groups.get(key);
     if (!g) {
       g = {
