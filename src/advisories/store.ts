@@ -853,7 +853,11 @@ class StoredAffectedPackage implements AffectedPackage {
   }
 }
 
-/** A stored advisory whose references are parsed when first read: only records that end up in a finding need them. */
+/**
+ * A stored advisory whose references and severity vectors are parsed when first read: only records that end up
+ * in a finding need references, and the severity an audit shows was computed at import (the vectors are read
+ * only from databases older than that, and by reports that list them).
+ */
 class StoredAdvisory implements Advisory {
   readonly id: string;
   aliases: string[];
@@ -863,11 +867,12 @@ class StoredAdvisory implements Advisory {
   published: string | null;
   modified: string;
   withdrawn: string | null;
-  severity: SeverityVector[];
   databaseSeverity: string | null;
   affected: AffectedPackage[];
   #refsText: string;
   #references: Advisory["references"] | undefined;
+  #severityText: string;
+  #severity: SeverityVector[] | undefined;
 
   constructor(row: AdvisoryRow, affected: AffectedPackage[]) {
     this.id = row.id;
@@ -878,10 +883,19 @@ class StoredAdvisory implements Advisory {
     this.published = row.published;
     this.modified = row.modified;
     this.withdrawn = row.withdrawn;
-    this.severity = JSON.parse(row.severity) as SeverityVector[];
     this.databaseSeverity = row.database_severity;
     this.affected = affected;
     this.#refsText = row.refs;
+    this.#severityText = row.severity;
+  }
+
+  get severity(): SeverityVector[] {
+    this.#severity ??= JSON.parse(this.#severityText) as SeverityVector[];
+    return this.#severity;
+  }
+
+  set severity(value: SeverityVector[]) {
+    this.#severity = value;
   }
 
   get references(): Advisory["references"] {
