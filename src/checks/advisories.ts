@@ -236,14 +236,26 @@ function findingsFor(dep: Dependency, advisories: readonly Advisory[]): Finding[
   });
 }
 
-function compareFindings(a: Finding, b: Finding): number {
-  return (
-    (a.package < b.package ? -1 : a.package > b.package ? 1 : 0) ||
-    severityRank(b.severity) - severityRank(a.severity) ||
-    compareIds(a.id, b.id) ||
-    (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
-    (a.line ?? 0) - (b.line ?? 0)
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * By package, then severity (worst first), then id (as `compareIds`), then file and line. Each finding's ranks
+ * are computed once: an audit sorts thousands of findings, each compared a dozen times.
+ */
+function sortFindings(findings: Finding[]): Finding[] {
+  const keyed = findings.map((f) => ({ f, severity: severityRank(f.severity), idRank: idRank(f.id) }));
+  keyed.sort(
+    (a, b) =>
+      compareText(a.f.package, b.f.package) ||
+      b.severity - a.severity ||
+      a.idRank - b.idRank ||
+      compareText(a.f.id, b.f.id) ||
+      compareText(a.f.file, b.f.file) ||
+      (a.f.line ?? 0) - (b.f.line ?? 0),
   );
+  return keyed.map((k) => k.f);
 }
 
 /**
@@ -259,7 +271,7 @@ export function checkAdvisories(
     const advisories = advisoriesByName.get(normalizeName(dep.name)) ?? [];
     if (advisories.length > 0) findings.push(...findingsFor(dep, advisories));
   }
-  return findings.sort(compareFindings);
+  return sortFindings(findings);
 }
 
 export interface PackageFix {

@@ -1,5 +1,11 @@
 import type { InputError } from "../inventory/types.js";
-import { type AuditResult, compareFindings, findingKey, summarizeAudit } from "./audit-result.js";
+import {
+  type AuditResult,
+  compareFindings,
+  findingKey,
+  sortedFindings,
+  summarizeAudit,
+} from "./audit-result.js";
 import { findingJson } from "./finding-format.js";
 import { type JsonTextOptions, jsonText } from "./json-text.js";
 
@@ -12,9 +18,7 @@ export function auditJsonDocument(result: AuditResult): Record<string, unknown> 
   return {
     schema: AUDIT_SCHEMA,
     tool: { name: result.tool.name, version: result.tool.version },
-    findings: [...result.findings]
-      .sort(compareFindings)
-      .map((f) => findingJson(f, failing.has(findingKey(f)))),
+    findings: sortedFindings(result.findings).map((f) => findingJson(f, failing.has(findingKey(f)))),
     ignored: [...result.ignored]
       .sort((a, b) => compareFindings(a.finding, b.finding))
       .map((i) => ({ reason: i.reason, until: i.until, finding: findingJson(i.finding, false) })),

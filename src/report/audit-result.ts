@@ -68,6 +68,20 @@ export function compareFindings(a: Finding, b: Finding): number {
   );
 }
 
+/** Findings in `compareFindings` order, each one's severity rank computed once (reports sort thousands). */
+export function sortedFindings(findings: readonly Finding[]): Finding[] {
+  const keyed = findings.map((f) => ({ f, rank: severityRank(f.severity) }));
+  keyed.sort(
+    (a, b) =>
+      b.rank - a.rank ||
+      cmp(a.f.package, b.f.package) ||
+      cmp(a.f.id, b.f.id) ||
+      cmp(a.f.file, b.f.file) ||
+      (a.f.line ?? 0) - (b.f.line ?? 0),
+  );
+  return keyed.map((k) => k.f);
+}
+
 export interface PackageGroup {
   /** The package name, or "" for file-level findings (grouped by file then). */
   package: string;
