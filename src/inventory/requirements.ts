@@ -15,6 +15,11 @@ export interface RequirementsOptions {
   env?: Record<string, string | undefined>;
   /** Reads an included (-r/-c) file by absolute path; default reads it from disk with readTextFile. */
   readInclude?: (absPath: string) => { ok: true; text: string } | { ok: false; message: string };
+  /**
+   * Read plain `name==version` lines without the full grammar (default true): the records are the same, which a
+   * property test checks by turning this off.
+   */
+  plainPinShortcut?: boolean;
 }
 
 /** The package-source options one requirements file sets (for dependency-confusion and index checks). */
@@ -575,6 +580,7 @@ interface ParseContext {
   reportedCycles: Set<string>;
   indexUrl: string | null;
   noIndex: boolean;
+  plainPinShortcut: boolean;
 }
 
 function defaultReadInclude(absPath: string): { ok: true; text: string } | { ok: false; message: string } {
@@ -602,6 +608,7 @@ export function parseRequirements(
     reportedCycles: new Set(),
     indexUrl: null,
     noIndex: false,
+    plainPinShortcut: options.plainPinShortcut ?? true,
   };
   parseFile(ctx, text, root, false);
   // pip applies index options globally, whatever file or line they appear on; the last --index-url wins.
@@ -698,12 +705,44 @@ function errorAt(ctx: ParseContext, file: FileRef, ll: LogicalLine, offset: numb
   ctx.errors.push({ file: file.report, line, column, message });
 }
 
+/**
+ * `name==version` and nothing else, with a name PEP 508 accepts and a valid PEP 440 version: most lines of a
+ * compiled requirements file. Such a line has no options, extras, markers or URL, so the full path (option
+ * splitting, the PEP 508 parser) would only confirm what this pattern and `valid` already say.
+ */
+const PLAIN_PIN = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==([A-Za-z0-9.+!_-]+)$/;
+
+function plainPin(text: string): { name: string; version: string } | null {
+  const m = PLAIN_PIN.exec(text);
+  if (m === null || valid(m[2]!) === null) return null;
+  return { name: m[1]!, version: m[2]! };
+}
+
 function parseLine(
   ctx: ParseContext,
   ll: LogicalLine,
   file: FileRef,
   constraint: boolean,
 ): PendingDependency | null {
+  const pin = ctx.plainPinShortcut ? plainPin(ll.text) : null;
+  if (pin !== null) {
+    return addDependency(ctx, {
+      init: {
+        format: "requirements",
+        file: file.report,
+        line: ll.line,
+        markers: null,
+        groups: ["main"],
+        rawName: pin.name,
+        extras: [],
+        specifier: `==${pin.version}`,
+        hashes: [],
+        direct: null,
+        constraint,
+      },
+      fromIndex: true,
+    });
+  }
   const split = splitLine(ll.text);
   for (const p of split.problems) errorAt(ctx, file, ll, p.offset, p.message);
   const opts = split.options;

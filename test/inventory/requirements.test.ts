@@ -617,3 +617,49 @@ test("file: URLs are paths, PEP 508 direct references keep their name, scp-style
   assert.deepEqual([errors[0]!.line, errors[0]!.column], [4, 1]);
   assert.match(errors[0]!.message, /not a VCS URL pip understands/);
 });
+
+test("plain name==version lines read by the shortcut give exactly the records and errors of the full grammar", () => {
+  const name = fc.constantFrom(
+    "requests",
+    "Foo.Bar",
+    "a",
+    "zope_interface",
+    "x-",
+    "-x",
+    "a.b-c_d",
+    "Ω",
+    "9lives",
+  );
+  const version = fc.constantFrom(
+    "1.0",
+    "2.31.0",
+    "1.0.post1",
+    "1!2.0",
+    "1.0+local.7",
+    "1.0a1",
+    "v1.0",
+    "1.*",
+    "01.2",
+  );
+  const junk = fc.constantFrom("1.0.foo", "1..0", "", "=1.0", "1.0 ", " 1.0", "1.0;", "1.0#x", "latest");
+  const line = fc.oneof(
+    fc.tuple(name, version).map(([n, v]) => `${n}==${v}`),
+    fc.tuple(name, junk).map(([n, v]) => `${n}==${v}`),
+    fc.tuple(name, version).map(([n, v]) => `${n} == ${v}`),
+    fc.tuple(name, version).map(([n, v]) => `${n}===${v}`),
+    fc.tuple(name, version).map(([n, v]) => `${n}[extra]==${v}`),
+    fc.tuple(name, version).map(([n, v]) => `${n}==${v} --hash=sha256:${"a".repeat(64)}`),
+    fc.tuple(name, version).map(([n, v]) => `${n}==${v}  # pinned`),
+    fc.tuple(name, version).map(([n, v]) => `${n}==${v}; python_version >= "3.8"`),
+    fc.constantFrom("--index-url https://example.org/simple", "-i https://mirror.example/simple", "", "# c"),
+  );
+  fc.assert(
+    fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
+      const text = lines.join("\n");
+      const fast = parseRequirements(text, "requirements.txt", { env: {} });
+      const full = parseRequirements(text, "requirements.txt", { env: {}, plainPinShortcut: false });
+      assert.deepEqual(fast, full);
+    }),
+    { numRuns: 3000 },
+  );
+});
