@@ -436,3 +436,23 @@ test('summaries collapse whitespace exactly as replace(/\\s+/g, " ") does, touch
     { numRuns: 5000 },
   );
 });
+
+test("one record is grouped as the general union-find groups it among others", () => {
+  const id = fc.constantFrom(
+    "PYSEC-2021-1",
+    "GHSA-aaaa-bbbb-cccc",
+    "CVE-2021-9",
+    "MAL-2024-3",
+    "OSV-1",
+    "pysec-2020-2",
+  );
+  fc.assert(
+    fc.property(id, fc.array(id, { maxLength: 5 }), (own, aliases) => {
+      const alone = advisory(own, [], { aliases });
+      const unrelated = advisory("UNRELATED-1", [], { aliases: [] });
+      const general = groupByAlias([alone, unrelated]).filter((g) => g.records.includes(alone));
+      assert.deepEqual(groupByAlias([alone]), general);
+    }),
+    { numRuns: 1000 },
+  );
+});
