@@ -42,4 +42,9 @@ export interface Advisory {
   databaseSeverity: string | null;
   affected: AffectedPackage[];
   references: { type: string; url: string }[];
+  /**
+   * False when no reference can contain `text`: a test before `references` are read, for records that keep them
+   * unparsed (the store's: parsing them is a tenth of an audit's matching). Absent: read the references.
+   */
+  referencesMayContain?(text: string): boolean;
 }

@@ -134,6 +134,7 @@ function summaryOf(records: readonly Advisory[]): string {
 /** A reference that names the chosen id (e.g. github.com/advisories/GHSA-...), else the osv.dev page. */
 function urlOf(id: string, records: readonly Advisory[]): string {
   for (const record of records) {
+    if (record.referencesMayContain?.(id) === false) continue;
     for (const ref of record.references) {
       if ((ref.type === "ADVISORY" || ref.type === "WEB") && ref.url.includes(id)) return ref.url;
     }

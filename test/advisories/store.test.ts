@@ -293,6 +293,17 @@ describe("the advisory store with the real snapshots", () => {
       assert.ok(requests.some((a) => a.id === "PYSEC-2014-13"));
       const pysec = requests.find((a) => a.id === "PYSEC-2014-13");
       assert.deepEqual(pysec?.aliases, ["CVE-2014-1829", "GHSA-cfj3-7x9c-4p3h"]);
+      // The cheap test before references are parsed agrees with them, for text in a URL and text in none.
+      for (const other of requests) {
+        for (const probe of ["CVE-2014-1829", "github.com", "NO-SUCH-ID-0000", other.id]) {
+          const contained = other.references.some((r) => r.url.includes(probe) || r.type.includes(probe));
+          const fresh = store
+            .advisoriesFor(["requests"])
+            .get("requests")
+            ?.find((a) => a.id === other.id);
+          assert.equal(fresh?.referencesMayContain?.(probe), contained, `${other.id} ${probe}`);
+        }
+      }
       assert.deepEqual(pysec?.affected[0]?.ranges, [
         { type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed: "2.3.0" }] },
       ]);
