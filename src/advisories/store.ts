@@ -903,13 +903,13 @@ class StoredAdvisory implements Advisory {
     return this.#references;
   }
 
+  set references(value: Advisory["references"]) {
+    this.#references = value;
+  }
+
   referencesMayContain(text: string): boolean {
     // The stored JSON holds every URL as written (ids need no escaping), so absent text means no match.
     return this.#references !== undefined || this.#refsText.includes(text);
-  }
-
-  set references(value: Advisory["references"]) {
-    this.#references = value;
   }
 }
 
