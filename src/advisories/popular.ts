@@ -133,13 +133,26 @@ export function replacePopular(db: Database, names: readonly PopularProject[]): 
   })();
 }
 
+function hasPopularTable(db: Database): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'popular_packages'").get() !==
+    undefined
+  );
+}
+
 /** The stored list, most popular first; empty when none was ever imported. */
 export function loadPopular(db: Database): StoredPopularProject[] {
-  const table = db
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'popular_packages'")
-    .get();
-  if (!table) return [];
+  if (!hasPopularTable(db)) return [];
   return db
     .prepare("SELECT name, rank, downloads FROM popular_packages ORDER BY rank")
     .all() as StoredPopularProject[];
+}
+
+/**
+ * The stored names alone, most popular first: what every audit's typosquat check reads. Plucked as strings, not
+ * built into 15,000 row objects (~5 ms against ~20).
+ */
+export function loadPopularNames(db: Database): string[] {
+  if (!hasPopularTable(db)) return [];
+  return db.prepare("SELECT name FROM popular_packages ORDER BY rank").pluck().all() as string[];
 }

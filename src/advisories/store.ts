@@ -9,7 +9,7 @@ import { normalizeName } from "../standards/names.js";
 import { attachListedSummary, uncoveredListedVersions } from "./match.js";
 // The import side (YAML, JSON Schema, tar, zip) loads only when importing, keeping `audit` start-up light.
 import type { ImportWarning } from "./osv.js";
-import { isTopPackagesDocument, loadPopular, parseTopPackages, replacePopular } from "./popular.js";
+import { isTopPackagesDocument, loadPopularNames, parseTopPackages, replacePopular } from "./popular.js";
 import { computeSeverity, rememberSeverity } from "./severity.js";
 import type { DownloadResult, HttpValidators, SourceRecordFile } from "./sources.js";
 import type { Advisory, AdvisoryKind, AffectedPackage, OsvRange, SeverityVector } from "./types.js";
@@ -1059,7 +1059,7 @@ function makeStore(db: Db, path: string): AdvisoryStore {
       });
     },
     popularNames() {
-      return guarded(() => loadPopular(db).map((p) => p.name));
+      return guarded(() => loadPopularNames(db));
     },
     status() {
       return guarded(() => {

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import {
   isTopPackagesDocument,
   loadPopular,
+  loadPopularNames,
   parseTopPackages,
   popularTableSql,
   replacePopular,
@@ -118,6 +119,7 @@ test("random mutations of a valid dump never throw: they parse or give an error"
 test("the list round-trips through the popular_packages table, and a new import replaces the old one", () => {
   const db = new Database(":memory:");
   assert.deepEqual(loadPopular(db), []);
+  assert.deepEqual(loadPopularNames(db), [], "no table yet: no names");
   replacePopular(db, [
     { name: "boto3", downloads: 30 },
     { name: "Requests", downloads: 20 },
@@ -151,6 +153,11 @@ test("the real list stores and loads 15,000 rows in rank order", () => {
   replacePopular(db, parsed.names);
   const loaded = loadPopular(db);
   assert.equal(loaded.length, 15000);
+  assert.deepEqual(
+    loadPopularNames(db),
+    loaded.map((p) => p.name),
+    "the names alone, in the same rank order",
+  );
   assert.deepEqual(loaded[1], {
     name: parsed.names[1]!.name,
     rank: 2,
