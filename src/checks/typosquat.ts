@@ -41,8 +41,11 @@ export interface PopularIndex {
   readonly bySortedTokens: ReadonlyMap<string, number[]>;
   /** The name without its first token, when two or more remain -> targets (`debug-toolbar`). */
   readonly byDroppedToken: ReadonlyMap<string, number[]>;
-  /** SymSpell deletion neighbourhood (distance 1) of the compact names and of their unversioned forms. */
-  readonly byDeletion: ReadonlyMap<string, number[]>;
+  /**
+   * SymSpell deletion neighbourhood (distance 1) of the compact names and of their unversioned forms -> targets:
+   * one number when one target has the key (nearly all of its ~80,000 keys), else a list.
+   */
+  readonly byDeletion: ReadonlyMap<string, number | number[]>;
 }
 
 export interface TyposquatOptions {
@@ -268,6 +271,15 @@ function isVersionEdit(e: Edit): boolean {
   return e.digits && !e.doubled;
 }
 
+/** `push` for a map that keeps a lone value as a number: one array fewer per key, for the largest map. */
+function pushLean(map: Map<string, number | number[]>, key: string, value: number): void {
+  const had = map.get(key);
+  if (had === undefined) map.set(key, value);
+  else if (typeof had === "number") {
+    if (had !== value) map.set(key, [had, value]);
+  } else if (had[had.length - 1] !== value) had.push(value);
+}
+
 function push(map: Map<string, number[]>, key: string, value: number): void {
   const list = map.get(key);
   if (!list) map.set(key, [value]);
@@ -291,11 +303,11 @@ export function buildPopularIndex(names: string[], options: PopularIndexOptions 
       entries.push({ name, rank: entries.length + 1, compact: compactOf(name), tokens: name.split("-") });
     }
   }
-  const lazily = (fill: (map: Map<string, number[]>, e: PopularEntry, i: number) => void) => {
-    let map: Map<string, number[]> | null = null;
-    return (): ReadonlyMap<string, number[]> => {
+  const lazily = <V>(fill: (map: Map<string, V>, e: PopularEntry, i: number) => void) => {
+    let map: Map<string, V> | null = null;
+    return (): ReadonlyMap<string, V> => {
       if (map === null) {
-        const built = new Map<string, number[]>();
+        const built = new Map<string, V>();
         entries.forEach((e, i) => {
           fill(built, e, i);
         });
@@ -304,21 +316,21 @@ export function buildPopularIndex(names: string[], options: PopularIndexOptions 
       return map;
     };
   };
-  const byCompact = lazily((map, e, i) => push(map, e.compact, i));
-  const bySkeleton = lazily((map, e, i) => push(map, homoglyphSkeleton(e.compact), i));
-  const bySortedTokens = lazily((map, e, i) => {
+  const byCompact = lazily<number[]>((map, e, i) => push(map, e.compact, i));
+  const bySkeleton = lazily<number[]>((map, e, i) => push(map, homoglyphSkeleton(e.compact), i));
+  const bySortedTokens = lazily<number[]>((map, e, i) => {
     if (e.tokens.length > 1) push(map, [...e.tokens].sort().join("-"), i);
   });
-  const byDroppedToken = lazily((map, e, i) => {
+  const byDroppedToken = lazily<number[]>((map, e, i) => {
     if (e.tokens.length > 2) push(map, e.tokens.slice(1).join("-"), i);
   });
-  const byDeletion = lazily((map, e, i) => {
+  const byDeletion = lazily<number | number[]>((map, e, i) => {
     // Distance 1 around the name, and around its name without a version suffix (`beautifulsoup` for
     // `beautifulsoup4`), so that a typo plus a dropped version digit is still one typo away.
-    forEachDeletion(e.compact, 1, (d) => push(map, d, i));
+    forEachDeletion(e.compact, 1, (d) => pushLean(map, d, i));
     const unversioned = e.compact.replace(/\d+$/, "");
     if (unversioned !== e.compact && unversioned.length > 0)
-      forEachDeletion(unversioned, 1, (d) => push(map, d, i));
+      forEachDeletion(unversioned, 1, (d) => pushLean(map, d, i));
   });
   return {
     names: seen,
@@ -424,8 +436,8 @@ function bestMatch(name: string, index: PopularIndex, o: ResolvedOptions): Typos
     const checked = new Set<number>();
     forEachDeletion(compact, compact.length >= o.minLengthDistance2 ? 2 : 1, (d) => {
       const hits = index.byDeletion.get(d);
-      if (!hits) return;
-      for (const i of hits) {
+      if (hits === undefined) return;
+      for (const i of typeof hits === "number" ? [hits] : hits) {
         if (i >= o.topN || checked.has(i)) continue;
         checked.add(i);
         const e = index.entries[i]!;
