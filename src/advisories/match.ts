@@ -16,7 +16,6 @@
 // - Matching a PEP 440 version needs only the ranges and the listed versions they do not cover
 //   (`uncoveredListedVersions`): the store computes those at import, so the long `versions` lists are not read.
 // The interval arithmetic below is written by hand because no PEP 440 library offers range intersection.
-
 import { normalizeName } from "../standards/names.js";
 import { explain, compare as pep440Compare } from "../standards/pep440.js";
 import type { Advisory, AffectedPackage, OsvEvent, OsvRange } from "./types.js";

@@ -10,7 +10,6 @@
 //   this release carries no provenance, or names another repository, that is high. Yanked releases are not
 //   counted: a release may have been yanked precisely because it was bad.
 // - Fetches are few: the pinned release's files, and one file per previous release (its newest attested file).
-
 import type { Dependency } from "../inventory/types.js";
 import {
   describePublisher,

@@ -16,7 +16,6 @@
 // PEP 440 (`===` pins of legacy versions), which only match their own text. Files whose name gave no version are
 // not part of any release. A release is "yanked" when it has files and all of them are yanked (PEP 592; PyPI
 // yanks whole releases). Functions here never throw on odd input: invalid versions are left out of orderings.
-
 import type { Dependency } from "../inventory/types.js";
 import { compare, maxSatisfying, parse, satisfies, valid, validRange } from "../standards/pep440.js";
 import { exactVersion } from "../standards/specifiers.js";

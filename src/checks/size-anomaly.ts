@@ -7,7 +7,6 @@
 // previous wheel of the same tag triple, or, when no tag triple carries over, the largest wheel with the largest.
 // Both limits must be exceeded: more than `maxSizeRatio` times, and at least `minSizeIncreaseBytes` more (default
 // 1 MB = 1,000,000 bytes, decimal, as sizes are usually shown), so small packages doubling are not noise.
-
 import type { Dependency } from "../inventory/types.js";
 import { compare, valid } from "../standards/pep440.js";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";

@@ -1,5 +1,4 @@
 // `pycustoms check-pins`: the pinning and hash controls on their own, for CI.
-
 import { checkPins } from "../checks/pins.js";
 import type { Finding } from "../checks/types.js";
 import { errorJson } from "../report/inventory-json.js";

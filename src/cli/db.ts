@@ -1,5 +1,4 @@
 // `pycustoms db update|status`: the local advisory database the audit matches against.
-
 import { DEFAULT_TOP_PACKAGES_URL } from "../advisories/popular.js";
 import {
   AdvisoryStoreError,

@@ -1,5 +1,4 @@
 // `pycustoms inspect NAME[==VERSION]`: a report card for one project, from the index and the local database.
-
 import { resolveDbPath } from "../advisories/store.js";
 import { SEVERITIES, type Severity } from "../checks/types.js";
 import { loadConfig } from "../policy/config.js";

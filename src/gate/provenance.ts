@@ -3,7 +3,6 @@
 // Separate from `evaluateProject` because it fetches (one provenance object per file, plus earlier releases')
 // and loads the Sigstore verifier; only the newest few served releases are examined, as those are what
 // resolvers pick and where a stolen upload token shows first.
-
 import { checkProvenance, type FetchProvenance } from "../checks/provenance.js";
 import { makeDependency } from "../inventory/dependency.js";
 import type { Config } from "../policy/config.js";

@@ -1,5 +1,4 @@
 // Compares a statement subject with a distribution file name as parsed wheel/sdist names, not raw strings.
-
 import { type DistFilename, parseDistFilename } from "../standards/filenames.js";
 import { eq } from "../standards/pep440.js";
 

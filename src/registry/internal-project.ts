@@ -1,5 +1,4 @@
 // An internal project as a ProjectInfo, so the proxy renders internal and upstream pages through the same code.
-
 import type { Database } from "better-sqlite3";
 import { normalizeName } from "../standards/names.js";
 import { compare, valid } from "../standards/pep440.js";

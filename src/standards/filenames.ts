@@ -1,5 +1,4 @@
 // Wheel and sdist file names (binary distribution format, PEP 427; source distribution format, PEP 625).
-
 import { normalizeName } from "./names.js";
 import { valid } from "./pep440.js";
 

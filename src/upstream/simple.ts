@@ -1,5 +1,4 @@
 // Reads a simple-repository project page — PEP 691 JSON or PEP 503 HTML — into a ProjectInfo.
-
 import { parseDistFilename, unsafeFilenameReason } from "../standards/filenames.js";
 import { normalizeName } from "../standards/names.js";
 import { compare, valid } from "../standards/pep440.js";
