@@ -1,17 +1,5 @@
 // PEP 440 specifier facts the inventory needs (the comparison itself is @renovatebot/pep440's).
-import { createRequire } from "node:module";
-
-type Pep440 = typeof import("@renovatebot/pep440");
-let pep440: Pep440 | null = null;
-
-/**
- * PEP 440 validity, with the library loaded on first use: lock files and environments give versions, not
- * specifiers, and an inventory of one need not pay the library's ~6 ms of loading.
- */
-function valid(version: string): boolean {
-  pep440 ??= createRequire(import.meta.url)("@renovatebot/pep440") as Pep440;
-  return pep440.valid(version) !== null;
-}
+import { valid } from "./pep440.js";
 
 /**
  * The version a specifier pins exactly, or null: `==1.2.3` or `===1.2.3`, alone, without a wildcard.
@@ -25,5 +13,5 @@ export function exactVersion(specifier: string): string | null {
   const version = m[2]!;
   if (op === "===") return version;
   if (version.includes("*")) return null;
-  return valid(version) ? version : null;
+  return valid(version) !== null ? version : null;
 }
