@@ -726,22 +726,8 @@ function parseLine(
 ): PendingDependency | null {
   const pin = ctx.plainPinShortcut ? plainPin(ll.text) : null;
   if (pin !== null) {
-    return addDependency(ctx, {
-      init: {
-        format: "requirements",
-        file: file.report,
-        line: ll.line,
-        markers: null,
-        groups: ["main"],
-        rawName: pin.name,
-        extras: [],
-        specifier: `==${pin.version}`,
-        hashes: [],
-        direct: null,
-        constraint,
-      },
-      fromIndex: true,
-    });
+    const requirement = { name: pin.name, extras: [], specifier: `==${pin.version}` };
+    return indexRequirement(ctx, file, ll, requirement, null, [], constraint);
   }
   const split = splitLine(ll.text);
   for (const p of split.problems) errorAt(ctx, file, ll, p.offset, p.message);
@@ -1044,9 +1030,26 @@ function requirementLine(
       fromIndex: false,
     });
   }
+  return indexRequirement(ctx, file, ll, req, markers, hashes, constraint);
+}
+
+/** A requirement the index resolves (a name and a specifier, no URL): the record every such line gives. */
+function indexRequirement(
+  ctx: ParseContext,
+  file: FileRef,
+  ll: LogicalLine,
+  req: { name: string; extras: string[]; specifier: string },
+  markers: string | null,
+  hashes: string[],
+  constraint: boolean,
+): PendingDependency {
   return addDependency(ctx, {
     init: {
-      ...base,
+      format: "requirements",
+      file: file.report,
+      line: ll.line,
+      markers,
+      groups: ["main"],
       rawName: req.name,
       extras: req.extras,
       specifier: req.specifier,
