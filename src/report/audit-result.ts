@@ -58,10 +58,10 @@ export function findingKey(f: Finding): string {
   return `${f.kind}\u0000${f.id}\u0000${f.package}\u0000${f.version ?? ""}\u0000${f.file}\u0000${f.line ?? ""}`;
 }
 
-/** Most severe first, then by id: the order findings are shown in everywhere. */
-export function compareFindings(a: Finding, b: Finding): number {
+/** The order of `compareFindings`, given each finding's severity rank. */
+function compareRanked(a: Finding, aRank: number, b: Finding, bRank: number): number {
   return (
-    severityRank(b.severity) - severityRank(a.severity) ||
+    bRank - aRank ||
     cmp(a.package, b.package) ||
     cmp(a.id, b.id) ||
     cmp(a.file, b.file) ||
@@ -69,17 +69,15 @@ export function compareFindings(a: Finding, b: Finding): number {
   );
 }
 
+/** Most severe first, then by id: the order findings are shown in everywhere. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return compareRanked(a, severityRank(a.severity), b, severityRank(b.severity));
+}
+
 /** Findings in `compareFindings` order, each one's severity rank computed once (reports sort thousands). */
 export function sortedFindings(findings: readonly Finding[]): Finding[] {
   const keyed = findings.map((f) => ({ f, rank: severityRank(f.severity) }));
-  keyed.sort(
-    (a, b) =>
-      b.rank - a.rank ||
-      cmp(a.f.package, b.f.package) ||
-      cmp(a.f.id, b.f.id) ||
-      cmp(a.f.file, b.f.file) ||
-      (a.f.line ?? 0) - (b.f.line ?? 0),
-  );
+  keyed.sort((a, b) => compareRanked(a.f, a.rank, b.f, b.rank));
   return keyed.map((k) => k.f);
 }
 
