@@ -1,8 +1,13 @@
 // A test upstream in its own process for the online-audit benchmark: N projects with real wheels, added latency on
 // every route, and max-age=0 so a warm cache revalidates every page (304s). Prints its URL, then serves until killed.
+// With a fifth argument (a directory), it serves HTTPS with HTTP/2 as PyPI does, allowing 100 streams per connection
+// (the least RFC 9113 recommends a server allow; nginx's default is 128), and writes the certificate the client
+// must trust to DIR/cert.pem (for NODE_EXTRA_CA_CERTS).
 import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { normalizeName } from "../src/standards/names.js";
 import { buildWheel } from "../test/support/dists.js";
+import { testCertificate } from "../test/support/tls.js";
 import { type FixtureProject, startUpstreamServer } from "../test/support/upstream-server.js";
 
 /** A uv.lock of `projects`, each locked to its one release with the wheel's real digest. */
@@ -23,9 +28,9 @@ wheels = [
   return out.join("\n");
 }
 
-const [lockPath, countText, latencyText, namesPath] = process.argv.slice(2);
+const [lockPath, countText, latencyText, namesPath, tlsDir] = process.argv.slice(2);
 if (!lockPath || !countText || !latencyText || !namesPath) {
-  process.stderr.write("usage: upstream-serve.js LOCK_PATH COUNT LATENCY_MS NAMES_JSON\n");
+  process.stderr.write("usage: upstream-serve.js LOCK_PATH COUNT LATENCY_MS NAMES_JSON [TLS_DIR]\n");
   process.exit(2);
 }
 const names = (JSON.parse((await import("node:fs")).readFileSync(namesPath, "utf8")) as string[]).slice(
@@ -51,7 +56,13 @@ for (const name of names) {
   });
 }
 writeFileSync(lockPath, uvLock(locked));
-const server = await startUpstreamServer({ projects, maxAge: 0 });
+let tls: { key: string; cert: string } | undefined;
+if (tlsDir) {
+  const { key, cert } = testCertificate();
+  writeFileSync(join(tlsDir, "cert.pem"), cert);
+  tls = { key, cert };
+}
+const server = await startUpstreamServer({ projects, maxAge: 0 }, tls ? { tls, maxStreams: 100 } : {});
 const latencyMs = Number(latencyText);
 for (const name of names) {
   const n = normalizeName(name);

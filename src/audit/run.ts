@@ -9,8 +9,8 @@ import { readTextFile } from "../inventory/read.js";
 import { requirementsFileOptions } from "../inventory/requirements.js";
 import {
   type Config,
-  DEFAULT_INDEX_CONCURRENCY,
   DEFAULT_PUBLIC_INDEX_URL,
+  indexHttpOptions,
   UPSTREAM_CHECKS,
 } from "../policy/config.js";
 import { applyPolicy } from "../policy/decide.js";
@@ -105,10 +105,8 @@ async function upstreamStage(
   const offline = req.upstream.mode === "offline";
   const http = createHttpClient({
     offline,
-    concurrency: req.config.index.concurrency ?? DEFAULT_INDEX_CONCURRENCY,
+    ...indexHttpOptions(req.config.index),
     ...(req.upstream.cacheDir !== undefined ? { cacheDir: req.upstream.cacheDir } : {}),
-    ...(req.config.index.timeoutMs !== undefined ? { timeoutMs: req.config.index.timeoutMs } : {}),
-    ...(req.config.index.retries !== undefined ? { retries: req.config.index.retries } : {}),
   });
   try {
     const client = createIndexClient({ indexUrl: index.url, http });

@@ -26,7 +26,7 @@ import type { Finding } from "../checks/types.js";
 import { buildPopularIndex } from "../checks/typosquat.js";
 import { makeDependency } from "../inventory/dependency.js";
 import type { Dependency } from "../inventory/types.js";
-import { type Config, DEFAULT_INDEX_CONCURRENCY, DEFAULT_PUBLIC_INDEX_URL } from "../policy/config.js";
+import { type Config, DEFAULT_PUBLIC_INDEX_URL, indexHttpOptions } from "../policy/config.js";
 import { applyPolicy } from "../policy/decide.js";
 import { describePublisher } from "../provenance/publisher.js";
 import { productionTrustRoot, type TrustMaterial } from "../provenance/trust-root.js";
@@ -283,10 +283,8 @@ export async function inspectProject(req: InspectRequest): Promise<InspectOutcom
   });
   const http = createHttpClient({
     offline: req.offline,
-    concurrency: req.config.index.concurrency ?? DEFAULT_INDEX_CONCURRENCY,
+    ...indexHttpOptions(req.config.index),
     ...(req.cacheDir !== undefined ? { cacheDir: req.cacheDir } : {}),
-    ...(req.config.index.timeoutMs !== undefined ? { timeoutMs: req.config.index.timeoutMs } : {}),
-    ...(req.config.index.retries !== undefined ? { retries: req.config.index.retries } : {}),
   });
   try {
     const client = createIndexClient({ indexUrl: index.url, http });

@@ -122,6 +122,8 @@ export interface IndexConfig {
   timeoutMs?: number;
   /** Extra attempts after a 429, a 5xx or a connection error. */
   retries?: number;
+  /** Whether https indexes are asked for HTTP/2 (default true). */
+  http2?: boolean;
 }
 
 /** Options of the upstream checks (top-level keys of the configuration). */
@@ -205,8 +207,28 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
 /** The public index dependency confusion is judged against when `[index] public-url` is not set. */
 export const DEFAULT_PUBLIC_INDEX_URL = "https://pypi.org/simple/";
 
-/** Requests in flight at once when `[index] concurrency` is not set (see bench/RESULTS.md for why). */
-export const DEFAULT_INDEX_CONCURRENCY = 64;
+/**
+ * Requests in flight at once when `[index] concurrency` is not set. Over HTTP/2 (PyPI, most CDNs) they are
+ * streams of one connection, and 100 is the least a server should allow (RFC 9113, 5.1.2: "no smaller than
+ * 100"), so no index is asked for more than it is expected to accept; a server advertising fewer gets fewer (the
+ * HTTP/2 layer waits for its limit). Over HTTP/1.1 they are connections. bench/RESULTS.md has the measurements.
+ */
+export const DEFAULT_INDEX_CONCURRENCY = 100;
+
+/** The HTTP client options `[index]` sets (concurrency, timeout, retries, HTTP/2), for audit and inspect alike. */
+export function indexHttpOptions(index: IndexConfig): {
+  concurrency: number;
+  timeoutMs?: number;
+  retries?: number;
+  http2?: boolean;
+} {
+  return {
+    concurrency: index.concurrency ?? DEFAULT_INDEX_CONCURRENCY,
+    ...(index.timeoutMs !== undefined ? { timeoutMs: index.timeoutMs } : {}),
+    ...(index.retries !== undefined ? { retries: index.retries } : {}),
+    ...(index.http2 !== undefined ? { http2: index.http2 } : {}),
+  };
+}
 
 function freshDefaults(): Config {
   return {
@@ -316,7 +338,7 @@ const UPSTREAM_KEYS = [
   "typosquat-allow",
 ];
 const TOP_KEYS = ["fail-on", "max-db-age", "checks", "ignore", "serve", "index", ...UPSTREAM_KEYS];
-const INDEX_KEYS = ["url", "public-url", "concurrency", "timeout", "retries"];
+const INDEX_KEYS = ["url", "public-url", "concurrency", "timeout", "retries", "http2"];
 const IGNORE_KEYS = ["id", "reason", "until", "package"];
 const SERVE_KEYS = ["host", "port", "upstream", "data-dir", "mode", "workers"];
 
@@ -630,6 +652,10 @@ class Validator {
               line,
               `[index]: \`concurrency\` must be an integer from 1 to 256 (got ${show(value)})`,
             );
+          break;
+        case "http2":
+          if (typeof value === "boolean") config.index.http2 = value;
+          else this.error(line, `[index]: \`http2\` must be true or false (got ${show(value)})`);
           break;
         case "retries":
           if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 10)

@@ -78,6 +78,8 @@ export function starterConfig(): string {
     `# concurrency = ${DEFAULT_INDEX_CONCURRENCY}`,
     '# timeout = "30s"',
     "# retries = 3",
+    "# Ask https indexes for HTTP/2 (one connection, requests as streams); false keeps to HTTP/1.1.",
+    "# http2 = true",
     "",
   ];
   return lines.join("\n");

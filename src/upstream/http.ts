@@ -18,7 +18,15 @@ import {
   revalidationHeaders,
 } from "./cache.js";
 import { isUpstreamError, redactUrl, type UpstreamError, upstreamError } from "./errors.js";
-import { BODY_TIMEOUT, createTransport, HEADERS_TIMEOUT, type TransportResponse } from "./transport.js";
+import {
+  BODY_TIMEOUT,
+  BODY_TOO_LARGE,
+  BODY_TRUNCATED,
+  type BufferedResponse,
+  createTransport,
+  HEADERS_TIMEOUT,
+  type TransportResponse,
+} from "./transport.js";
 
 export { redactUrl } from "./errors.js";
 
@@ -47,6 +55,10 @@ export interface HttpClientOptions {
   env?: NodeJS.ProcessEnv;
   /** A dispatcher of the caller's own (then proxies and the connect timeout are the caller's). */
   dispatcher?: Dispatcher;
+  /** Extra trusted certificates (PEM), added to Node's roots (`NODE_EXTRA_CA_CERTS` does the same per process). */
+  ca?: string;
+  /** Ask https origins for HTTP/2 (one connection, requests as streams); default true. */
+  http2?: boolean;
 }
 
 export interface HttpGetOptions {
@@ -264,6 +276,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     timeoutMs,
     env: options.env ?? process.env,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    ...(options.http2 !== undefined ? { http2: options.http2 } : {}),
   });
 
   /** The URL's own user-info, else remembered credentials for its origin, else a redirect's on the same origin. */
@@ -278,74 +292,65 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   }
 
   async function attempt(url: string, headers: Record<string, string>): Promise<Attempt> {
-    const signal = AbortSignal.timeout(timeoutMs);
-    let response: TransportResponse;
+    let response: BufferedResponse;
     try {
-      response = await transport.request(url, { headers, signal });
+      response = await transport.fetch(url, { headers, maxBodyBytes });
     } catch (e) {
-      if (signal.aborted || (e as { code?: string }).code === HEADERS_TIMEOUT) {
-        return {
-          kind: "error",
-          error: upstreamError("timeout", url, `${url}: no response within ${timeoutMs} ms`),
-          retryable: false,
-        };
-      }
-      return {
-        kind: "error",
-        error: upstreamError("network", url, `${url}: ${describeCause(e)}`),
-        retryable: !isDnsFailure(e),
-      };
-    }
-    const responseHeaders = flattenHeaders(response.headers);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of response.body) {
-        const buf = chunk as Buffer;
-        size += buf.length;
-        if (size > maxBodyBytes) {
-          response.body.destroy();
+      const err = e as { code?: string; status?: number; bytes?: number; cause?: unknown };
+      const status = err.status !== undefined ? { status: err.status } : {};
+      switch (err.code) {
+        case HEADERS_TIMEOUT:
+          return {
+            kind: "error",
+            error: upstreamError("timeout", url, `${url}: no response within ${timeoutMs} ms`),
+            retryable: false,
+          };
+        case BODY_TIMEOUT:
+          return {
+            kind: "error",
+            error: upstreamError(
+              "timeout",
+              url,
+              `${url}: response body not complete within ${timeoutMs} ms`,
+              status,
+            ),
+            retryable: false,
+          };
+        case BODY_TOO_LARGE:
           return {
             kind: "error",
             error: upstreamError(
               "invalid-response",
               url,
               `${url}: response larger than ${maxBodyBytes} bytes`,
-              {
-                status: response.statusCode,
-              },
+              status,
             ),
             retryable: false,
           };
-        }
-        chunks.push(buf);
+        case BODY_TRUNCATED:
+          return {
+            kind: "error",
+            error: upstreamError(
+              "invalid-response",
+              url,
+              `${url}: response body truncated after ${err.bytes ?? 0} bytes (${describeCause(err.cause)})`,
+              status,
+            ),
+            retryable: true,
+          };
+        default:
+          return {
+            kind: "error",
+            error: upstreamError("network", url, `${url}: ${describeCause(e)}`),
+            retryable: !isDnsFailure(e),
+          };
       }
-    } catch (e) {
-      if (signal.aborted || (e as { code?: string }).code === BODY_TIMEOUT) {
-        return {
-          kind: "error",
-          error: upstreamError("timeout", url, `${url}: response body not complete within ${timeoutMs} ms`, {
-            status: response.statusCode,
-          }),
-          retryable: false,
-        };
-      }
-      return {
-        kind: "error",
-        error: upstreamError(
-          "invalid-response",
-          url,
-          `${url}: response body truncated after ${size} bytes (${describeCause(e)})`,
-          { status: response.statusCode },
-        ),
-        retryable: true,
-      };
     }
     return {
       kind: "response",
       status: response.statusCode,
-      headers: responseHeaders,
-      body: Buffer.concat(chunks),
+      headers: flattenHeaders(response.headers),
+      body: response.body,
     };
   }
 

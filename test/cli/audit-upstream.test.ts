@@ -6,6 +6,7 @@ import { after, before, test } from "node:test";
 import { isolatedEnv, runCliAsync } from "../audit/run-cli-async.js";
 import { auditUpstream } from "../audit/upstream-fixture.js";
 import { sharedData } from "../paths.js";
+import { testCertificate } from "../support/tls.js";
 import {
   type RunningUpstream,
   startUpstreamServer,
@@ -43,11 +44,17 @@ function project(name: string, files: Record<string, string>): string {
 
 const totalRequests = () => [...server.requests.values()].reduce((a, b) => a + b, 0);
 
-async function audit(dir: string, cache: string, extra: string[] = [], indexUrl = `${server.url}/simple/`) {
+async function audit(
+  dir: string,
+  cache: string,
+  extra: string[] = [],
+  indexUrl = `${server.url}/simple/`,
+  env: NodeJS.ProcessEnv = {},
+) {
   const run = await runCliAsync(
     ["audit", "--db", db, "--format", "json", "--index-url", indexUrl, ...extra, dir],
     {
-      env: isolatedEnv(join(tmp, cache)),
+      env: isolatedEnv(join(tmp, cache), env),
     },
   );
   assertNoStackTrace(run);
@@ -236,6 +243,28 @@ test("an index answering 500, or not listening, skips the upstream checks with t
   const gone = await audit(dir, "cache-down", [], "http://127.0.0.1:9/simple/");
   assert.equal(gone.run.code, local.run.code);
   assert.match(gone.doc.skipped.find((s) => s.check === "release-age")?.reason ?? "", /could not be reached/);
+});
+
+test("over HTTPS the index is asked through one HTTP/2 connection, with the same findings as over HTTP", async () => {
+  const certificate = testCertificate();
+  const secure = await startUpstreamServer(fixture, { tls: certificate });
+  try {
+    const dir = project("signals-https", {
+      "requirements.txt": requirements,
+      "pycustoms.toml": config(secure.url),
+    });
+    const run = await audit(dir, "cache-https", [], `${secure.url}/simple/`, {
+      NODE_EXTRA_CA_CERTS: certificate.certPath,
+    });
+    const facts = (doc: AuditJson) => doc.findings.map((f) => `${f.kind} ${f.package} ${f.severity}`).sort();
+    assert.equal(run.run.code, online.run.code, run.run.stderr);
+    assert.deepEqual(facts(run.doc), facts(online.doc));
+    assert.ok(secure.log.length > 10);
+    assert.ok(secure.log.every((r) => r.httpVersion === "2.0"));
+    assert.equal(secure.connections(), 1, JSON.stringify(secure.log.map((r) => [r.httpVersion, r.path])));
+  } finally {
+    await secure.close();
+  }
 });
 
 test("credentials in --index-url are used but never printed, in any format or message", async () => {

@@ -7,6 +7,8 @@ import fc from "fast-check";
 import {
   CHECK_IDS,
   DEFAULT_CONFIG,
+  DEFAULT_INDEX_CONCURRENCY,
+  indexHttpOptions,
   loadConfig,
   parseConfigText,
   parseDuration,
@@ -167,6 +169,8 @@ data-dir = "/var/lib/pycustoms"
 
 [index]
 url = "https://pypi.org/simple/"
+http2 = false
+concurrency = 16
 `);
     assert.deepEqual(r.errors, []);
     const c = r.config;
@@ -190,7 +194,9 @@ url = "https://pypi.org/simple/"
       dataDir: "/var/lib/pycustoms",
       mode: "open",
     });
-    assert.deepEqual(c.index, { url: "https://pypi.org/simple/" });
+    assert.deepEqual(c.index, { url: "https://pypi.org/simple/", http2: false, concurrency: 16 });
+    assert.deepEqual(indexHttpOptions(c.index), { concurrency: 16, http2: false });
+    assert.deepEqual(indexHttpOptions({}), { concurrency: DEFAULT_INDEX_CONCURRENCY });
   });
 
   test("an unknown top-level key is reported with its line and the key it resembles", () => {
@@ -234,6 +240,7 @@ url = "https://pypi.org/simple/"
         'hots = "x"',
         "[index]",
         "nested = { a = 1 }",
+        'http2 = "yes"',
       ].join("\n"),
     );
     const got = r.errors.map((e) => `${e.line}: ${e.message}`);
@@ -248,6 +255,7 @@ url = "https://pypi.org/simple/"
       "13: [serve]: `upstream` must be an http(s) URL or a non-empty array of them (got [])",
       "14: [serve]: unknown key `hots` (did you mean `host`?)",
       "16: [index]: unknown key `nested`",
+      '17: [index]: `http2` must be true or false (got "yes")',
     ]);
     assert.equal(r.config.failOn, "high");
     assert.equal(r.config.maxDbAge, "7d");

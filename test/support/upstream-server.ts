@@ -1,7 +1,9 @@
 // A PyPI-shaped test index on 127.0.0.1: simple API (JSON + HTML), JSON API, files, .metadata, provenance, faults.
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import http2, { type Http2Session } from "node:http2";
+import https from "node:https";
+import type { AddressInfo, Socket } from "node:net";
 import { compare, valid } from "@renovatebot/pep440";
 import { parseDistFilename } from "../../src/standards/filenames.js";
 import { normalizeName } from "../../src/standards/names.js";
@@ -74,18 +76,33 @@ export interface Fault {
 }
 
 export interface RequestRecord {
+  /** "1.1", or "2.0" when the request came as an HTTP/2 stream. */
+  httpVersion: string;
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
 }
 
+export interface UpstreamServerOptions {
+  /** Serve HTTPS with this key and certificate (see support/tls.ts). */
+  tls?: { key: string; cert: string };
+  /** Over TLS, offer HTTP/2 by ALPN (default true; false: an HTTP/1.1-only index). */
+  http2?: boolean;
+  /** The HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS to advertise (default: Node's, unlimited). */
+  maxStreams?: number;
+}
+
 export interface RunningUpstream {
-  /** `http://127.0.0.1:<port>` (the simple index is `${url}/simple/`). */
+  /** `http://127.0.0.1:<port>`, or `https://` with `tls` (the simple index is `${url}/simple/`). */
   url: string;
   /** Requests per path (pathname, without the query). */
   requests: Map<string, number>;
   log: RequestRecord[];
   setFault(path: string, fault: Fault | null): void;
+  /** TCP connections accepted so far. */
+  connections(): number;
+  /** Drops every open connection (HTTP/2: every session), as a server restart or an idle timeout would. */
+  dropConnections(): void;
   /** Replaces the served data (yank a release, add a file, change ownership...). */
   setFixture(fixture: UpstreamFixture): void;
   close(): Promise<void>;
@@ -147,7 +164,10 @@ function latestRelease(project: FixtureProject): FixtureRelease | null {
   return stable ?? candidates[0] ?? project.releases[0] ?? null;
 }
 
-export async function startUpstreamServer(initial: UpstreamFixture): Promise<RunningUpstream> {
+export async function startUpstreamServer(
+  initial: UpstreamFixture,
+  options: UpstreamServerOptions = {},
+): Promise<RunningUpstream> {
   let fixture = initial;
   const faults = new Map<string, Fault>();
   const requests = new Map<string, number>();
@@ -455,10 +475,33 @@ export async function startUpstreamServer(initial: UpstreamFixture): Promise<Run
     return Buffer.from(anchor === -1 ? "<html><head><meta name=" : text.slice(0, anchor + 12));
   }
 
+  // Pages and JSON documents are rendered once per fixture, path and Accept, as a CDN would serve them: the
+  // benchmarks measure the client, and rendering (with a search of the project list) per request made this
+  // server, not the client, the slow side of a round of hundreds of requests.
+  type Rendered = Reply & { etag: string };
+  // Emptied by setFixture (even when handed the same object, changed in place).
+  const rendered = new Map<string, Rendered>();
+  function cachedRoute(req: IncomingMessage, path: string): Rendered {
+    const byKey = rendered;
+    const key = `${path}\u0000${req.headers.accept ?? ""}`;
+    let hit = byKey.get(key);
+    if (!hit) {
+      const reply = route(req, path);
+      hit = { ...reply, etag: `"${hex("sha256", reply.body).slice(0, 22)}"` };
+      if (reply.cacheable && reply.status === 200) byKey.set(key, hit);
+    }
+    return hit;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     requests.set(path, (requests.get(path) ?? 0) + 1);
-    log.push({ method: req.method ?? "GET", path, headers: { ...req.headers } });
+    log.push({
+      httpVersion: req.httpVersion,
+      method: req.method ?? "GET",
+      path,
+      headers: { ...req.headers },
+    });
     let fault = faults.get(path) ?? null;
     if (fault) {
       if (fault.times !== undefined) {
@@ -497,11 +540,11 @@ export async function startUpstreamServer(initial: UpstreamFixture): Promise<Run
       res.end("Unauthorized");
       return;
     }
-    const reply = route(req, path);
+    const reply = cachedRoute(req, path);
     let body = reply.body;
     const headers = { ...reply.headers };
     if (reply.cacheable && reply.status === 200) {
-      const etag = `"${hex("sha256", body).slice(0, 22)}"`;
+      const etag = reply.etag;
       headers.etag = etag;
       headers["last-modified"] = lastModified.toUTCString();
       headers["cache-control"] = `public, max-age=${fixture.maxAge ?? 600}`;
@@ -522,22 +565,57 @@ export async function startUpstreamServer(initial: UpstreamFixture): Promise<Run
     if (fault?.truncate) {
       res.writeHead(reply.status, { ...headers, "content-length": String(body.length) });
       res.write(body.subarray(0, Math.floor(body.length / 2)));
-      // Let the half reach the client before the connection drops.
-      setTimeout(() => res.socket?.destroy(), 20);
+      // Let the half reach the client before the connection (over HTTP/2: the stream) drops.
+      const stream = (res as unknown as { stream?: http2.ServerHttp2Stream }).stream;
+      setTimeout(() => {
+        if (stream) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        else res.socket?.destroy();
+      }, 20);
       return;
     }
     res.writeHead(reply.status, { ...headers, "content-length": String(body.length) });
     res.end(req.method === "HEAD" ? undefined : body);
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end(`test server bug: ${(e as Error).message}`);
     });
+  };
+  // The HTTP/2 compatibility API gives handlers the same request and response shape as node:http.
+  const sessions = new Set<Http2Session>();
+  let server: Server | https.Server | http2.Http2SecureServer;
+  if (!options.tls) server = createServer(listener);
+  else if (options.http2 === false) server = https.createServer(options.tls, listener);
+  else {
+    const h2 = http2.createSecureServer(
+      {
+        ...options.tls,
+        allowHTTP1: true,
+        ...(options.maxStreams ? { settings: { maxConcurrentStreams: options.maxStreams } } : {}),
+      },
+      listener as unknown as Parameters<typeof http2.createSecureServer>[1],
+    );
+    h2.on("session", (session) => {
+      sessions.add(session);
+      session.on("close", () => sessions.delete(session));
+    });
+    server = h2;
+  }
+  let connections = 0;
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
   });
+  const dropConnections = () => {
+    for (const session of sessions) session.destroy();
+    for (const socket of sockets) socket.destroy();
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `${options.tls ? "https" : "http"}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: base,
     requests,
@@ -548,13 +626,16 @@ export async function startUpstreamServer(initial: UpstreamFixture): Promise<Run
     },
     setFixture(next) {
       fixture = next;
+      rendered.clear();
     },
+    connections: () => connections,
+    dropConnections,
     close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        dropConnections();
       });
     },
   };

@@ -236,3 +236,58 @@ test("redirects are followed by get and stream; credentials go along only on the
     }
   }
 });
+
+test("bodies that stall, overflow or are cut off are typed errors with the status, on both transports", async () => {
+  const server = createServer((req, res) => {
+    if (req.url === "/stall") {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("0123456789");
+    } else if (req.url === "/big") {
+      res.writeHead(200);
+      res.end("x".repeat(2000));
+    } else if (req.url === "/cut") {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("0123456789", () => res.socket?.destroy());
+    } else {
+      res.writeHead(200);
+      res.end("whole");
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { Agent } = await import("undici");
+  const dispatcher = new Agent();
+  const options = { cacheDir: null, timeoutMs: 300, retries: 0, maxBodyBytes: 1000 };
+  const clients = [
+    ["node:http", createHttpClient(options)],
+    ["undici", createHttpClient({ ...options, dispatcher })],
+  ] as const;
+  try {
+    for (const [name, http] of clients) {
+      const whole = await http.get(`${base}/ok`);
+      assert.ok(!isUpstreamError(whole), name);
+      assert.equal(whole.body.toString(), "whole", name);
+      const started = Date.now();
+      const stalled = await http.get(`${base}/stall`);
+      assert.ok(isUpstreamError(stalled), name);
+      assert.equal(stalled.kind, "timeout", name);
+      assert.equal(stalled.status, 200, name);
+      assert.match(stalled.message, /response body not complete within 300 ms/, name);
+      assert.ok(Date.now() - started < 2000, name);
+      const big = await http.get(`${base}/big`);
+      assert.ok(isUpstreamError(big), name);
+      assert.equal(big.kind, "invalid-response", name);
+      assert.match(big.message, /larger than 1000 bytes/, name);
+      const cut = await http.get(`${base}/cut`);
+      assert.ok(isUpstreamError(cut), name);
+      assert.equal(cut.kind, "invalid-response", name);
+      assert.equal(cut.status, 200, name);
+      assert.match(cut.message, /truncated after 10 bytes/, name);
+    }
+  } finally {
+    for (const [, http] of clients) await http.close();
+    await dispatcher.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
