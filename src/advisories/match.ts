@@ -295,6 +295,8 @@ function leadingNumber(text: string): number | null {
  * asked about one pinned version, so a cheap leading-number test skips almost every full comparison.
  */
 function isListed(versions: readonly string[], version: string): boolean {
+  // Most entries' uncovered lists are empty: no need to key the candidate for them.
+  if (versions.length === 0) return false;
   const text = version.trim();
   const lower = text.toLowerCase();
   const publicKey = equalityKey(publicPart(text), false);
@@ -681,6 +683,21 @@ export function lowestFix(
     }
   }
   candidates.sort(compareVersionText);
-  const version = candidates.find((v) => !entries.some((e) => isAffected(e, v))) ?? null;
+  // The first candidate no entry affects. Consecutive candidates are mostly held back by the same entry (the one
+  // whose range spans them), so that entry is asked first: a package with hundreds of records (tensorflow) has
+  // hundreds of candidates, and asking every entry about each of them made this a tenth of a large audit.
+  let blocker = 0;
+  const affectedBySome = (v: string): boolean => {
+    const first = entries[blocker];
+    if (first !== undefined && isAffected(first, v)) return true;
+    for (let i = 0; i < entries.length; i++) {
+      if (i !== blocker && isAffected(entries[i] as AffectedPackage, v)) {
+        blocker = i;
+        return true;
+      }
+    }
+    return false;
+  };
+  const version = candidates.find((v) => !affectedBySome(v)) ?? null;
   return { version, allowedBySpecifier: version === null ? null : specifierAllows(specifier, version) };
 }

@@ -763,7 +763,9 @@ export interface AdvisoryStore {
    * Active (not withdrawn) advisories per name. The map has one entry per name exactly as passed (an empty array
    * when nothing is known); names are PEP 503-normalised for the lookup. Each advisory is complete: its
    * `affected` lists all of its PyPI entries (possibly for other names too), so matchers filter by name.
-   * Advisories are ordered by id; the same object is shared between names.
+   * Advisories are ordered by id; the same object is shared between names. An advisory's `details` and its
+   * entries' `versions` are read from the database when first asked for, so they must be read before `close()`
+   * (after it, reading them throws an AdvisoryStoreError).
    */
   advisoriesFor(names: readonly string[]): Map<string, Advisory[]>;
   /** Advisories whose id or alias (CVE-..., GHSA-...) is `idOrAlias`, withdrawn ones included. */
@@ -787,7 +789,8 @@ interface AdvisoryRow {
   id: string;
   kind: AdvisoryKind;
   summary: string;
-  details: string;
+  /** Null when not selected (the query reads it only for records without a summary): read on demand. */
+  details: string | null;
   published: string | null;
   modified: string;
   withdrawn: string | null;
@@ -803,14 +806,26 @@ interface AdvisoryRow {
 
 interface AffectedRow {
   advisory_id: string;
+  position: number;
   name: string;
   ranges: string;
-  versions: string;
+  /** The length of the stored `versions` JSON ("[]" is 2): the lists themselves are read on demand. */
+  versions_bytes: number;
   /** JSON of `uncoveredListedVersions`; null in a database older than schema 2. */
   uncovered: string | null;
 }
 
 const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * The long texts of stored records (an advisory's `details`, an affected entry's `versions`), read when first
+ * asked for: an audit of 1,000 packages would otherwise copy ~4 MB of them out of SQLite and never look at
+ * them. So a record's `details` and `versions` are readable while its store is open.
+ */
+interface LongTexts {
+  details(advisoryId: string): string;
+  versions(advisoryId: string, position: number): string;
+}
 
 /**
  * An affected entry whose `versions` are parsed from the stored JSON only when first read: matching a PEP 440
@@ -821,25 +836,29 @@ const NONE: readonly string[] = Object.freeze([]);
 class StoredAffectedPackage implements AffectedPackage {
   readonly name: string;
   ranges: OsvRange[];
-  #versionsText: string;
+  readonly #advisoryId: string;
+  readonly #position: number;
+  readonly #texts: LongTexts;
   #versions: string[] | undefined;
   /** Whether the store computed the uncovered versions (schema 2 on), which must follow a new list. */
   readonly #summarised: boolean;
 
-  constructor(row: AffectedRow) {
+  constructor(row: AffectedRow, texts: LongTexts) {
     this.name = row.name;
     this.ranges = JSON.parse(row.ranges) as OsvRange[];
-    this.#versionsText = row.versions;
+    this.#advisoryId = row.advisory_id;
+    this.#position = row.position;
+    this.#texts = texts;
     this.#summarised = row.uncovered !== null;
     if (row.uncovered !== null) {
       // "[]" is what JSON.stringify wrote for an empty list (most entries' uncovered versions).
       const uncovered = row.uncovered === "[]" ? NONE : (JSON.parse(row.uncovered) as string[]);
-      attachListedSummary(this, { empty: row.versions === "[]", uncovered });
+      attachListedSummary(this, { empty: row.versions_bytes <= 2, uncovered });
     }
   }
 
   get versions(): string[] {
-    this.#versions ??= JSON.parse(this.#versionsText) as string[];
+    this.#versions ??= JSON.parse(this.#texts.versions(this.#advisoryId, this.#position)) as string[];
     return this.#versions;
   }
 
@@ -863,7 +882,8 @@ class StoredAdvisory implements Advisory {
   aliases: string[];
   kind: Advisory["kind"];
   summary: string;
-  details: string;
+  #details: string | null;
+  readonly #texts: LongTexts;
   published: string | null;
   modified: string;
   withdrawn: string | null;
@@ -874,12 +894,13 @@ class StoredAdvisory implements Advisory {
   #severityText: string;
   #severity: SeverityVector[] | undefined;
 
-  constructor(row: AdvisoryRow, affected: AffectedPackage[]) {
+  constructor(row: AdvisoryRow, affected: AffectedPackage[], texts: LongTexts) {
     this.id = row.id;
     this.aliases = JSON.parse(row.aliases) as string[];
     this.kind = row.kind;
     this.summary = row.summary;
-    this.details = row.details;
+    this.#details = row.details;
+    this.#texts = texts;
     this.published = row.published;
     this.modified = row.modified;
     this.withdrawn = row.withdrawn;
@@ -887,6 +908,15 @@ class StoredAdvisory implements Advisory {
     this.affected = affected;
     this.#refsText = row.refs;
     this.#severityText = row.severity;
+  }
+
+  get details(): string {
+    this.#details ??= this.#texts.details(this.id);
+    return this.#details;
+  }
+
+  set details(value: string) {
+    this.#details = value;
   }
 
   get severity(): SeverityVector[] {
@@ -913,8 +943,8 @@ class StoredAdvisory implements Advisory {
   }
 }
 
-function advisoryFromRows(row: AdvisoryRow, affected: AffectedPackage[]): Advisory {
-  const advisory = new StoredAdvisory(row, affected);
+function advisoryFromRows(row: AdvisoryRow, affected: AffectedPackage[], texts: LongTexts): Advisory {
+  const advisory = new StoredAdvisory(row, affected, texts);
   if (row.rating !== null) {
     rememberSeverity(advisory, { severity: row.rating, score: row.cvss_score, vector: row.cvss_vector });
   }
@@ -926,7 +956,8 @@ function advisoryColumns(db: Db): string {
     userVersion(db) >= SEVERITY_SCHEMA
       ? "a.rating, a.cvss_score, a.cvss_vector"
       : "NULL AS rating, NULL AS cvss_score, NULL AS cvss_vector";
-  return `a.id, a.kind, a.summary, a.details, a.published, a.modified, a.withdrawn, a.severity, a.database_severity, a.refs, a.aliases, ${severity}`;
+  // `details` (kilobytes of Markdown) only where the headline needs it; the rest are read on demand.
+  return `a.id, a.kind, a.summary, CASE WHEN a.summary = '' THEN a.details END AS details, a.published, a.modified, a.withdrawn, a.severity, a.database_severity, a.refs, a.aliases, ${severity}`;
 }
 
 /**
@@ -982,12 +1013,32 @@ function makeStore(db: Db, path: string): AdvisoryStore {
     `SELECT ${ADVISORY_COLUMNS} FROM json_each(?) AS q JOIN advisories AS a ON a.id = q.value`,
   );
   const affectedById = db.prepare(
-    `SELECT f.advisory_id, f.name, f.ranges, f.versions, ${
+    `SELECT f.advisory_id, f.position, f.name, f.ranges, octet_length(f.versions) AS versions_bytes, ${
       userVersion(db) >= UNCOVERED_SCHEMA ? "f.uncovered" : "NULL AS uncovered"
     }
        FROM json_each(?) AS q JOIN affected AS f ON f.advisory_id = q.value
       ORDER BY f.advisory_id, f.position`,
   );
+  const detailsOf = db.prepare("SELECT details FROM advisories WHERE id = ?").pluck();
+  const versionsOf = db
+    .prepare("SELECT versions FROM affected WHERE advisory_id = ? AND position = ?")
+    .pluck();
+  const longText = (read: () => unknown, what: string): string => {
+    if (!db.open) {
+      throw new AdvisoryStoreError(
+        "other",
+        path,
+        `${path}: ${what} was read after the advisory database was closed`,
+      );
+    }
+    const text = guarded(read);
+    return typeof text === "string" ? text : "";
+  };
+  const texts: LongTexts = {
+    details: (id) => longText(() => detailsOf.get(id), `the details of ${id}`),
+    versions: (id, position) =>
+      longText(() => versionsOf.get(id, position), `the affected versions of ${id}`),
+  };
   const byIdOrAlias = db.prepare(
     `SELECT ${ADVISORY_COLUMNS} FROM advisories AS a WHERE a.id = @q
      UNION SELECT ${ADVISORY_COLUMNS} FROM aliases AS x JOIN advisories AS a ON a.id = x.advisory_id WHERE x.alias = @q
@@ -1004,11 +1055,11 @@ function makeStore(db: Db, path: string): AdvisoryStore {
         list = [];
         affected.set(row.advisory_id, list);
       }
-      list.push(new StoredAffectedPackage(row));
+      list.push(new StoredAffectedPackage(row, texts));
     }
     const result = new Map<string, Advisory>();
     for (const row of advisoriesById.all(json) as AdvisoryRow[]) {
-      result.set(row.id, advisoryFromRows(row, affected.get(row.id) ?? []));
+      result.set(row.id, advisoryFromRows(row, affected.get(row.id) ?? [], texts));
     }
     return result;
   };

@@ -418,6 +418,47 @@ describe("the advisory store with the real snapshots", () => {
     assert.deepEqual(findingsWith(broken, deps), expected);
   });
 
+  test("long texts (details, affected versions) are read when asked, as stored; after close it is a clear error", () => {
+    const raw = new Database(dbPath, { readonly: true });
+    const store = mustOpen(dbPath);
+    let sample: Advisory[];
+    try {
+      sample = [...store.advisoriesFor(["django", "requests", "tensorflow"]).values()].flat();
+      assert.ok(sample.length > 100, `${sample.length} records`);
+      for (const advisory of sample) {
+        const row = raw.prepare("SELECT details FROM advisories WHERE id = ?").get(advisory.id) as {
+          details: string;
+        };
+        assert.equal(advisory.details, row.details, advisory.id);
+        const stored = raw
+          .prepare("SELECT versions FROM affected WHERE advisory_id = ? ORDER BY position")
+          .all(advisory.id) as { versions: string }[];
+        assert.deepEqual(
+          advisory.affected.map((a) => a.versions),
+          stored.map((r) => JSON.parse(r.versions) as string[]),
+          advisory.id,
+        );
+      }
+      const { name } = raw
+        .prepare(
+          "SELECT f.name FROM advisories AS a JOIN affected AS f ON f.advisory_id = a.id WHERE a.summary <> '' LIMIT 1",
+        )
+        .get() as { name: string };
+      sample = [...store.advisoriesFor([name]).values()].flat();
+    } finally {
+      store.close();
+      raw.close();
+    }
+    const unread = sample.find((a) => a.summary !== "");
+    assert.ok(unread, "a record whose details were not needed for its headline");
+    assert.throws(
+      () => unread.details,
+      (e: unknown) =>
+        e instanceof AdvisoryStoreError && /read after the advisory database was closed/.test(e.message),
+    );
+    assert.throws(() => unread.affected[0]?.versions, AdvisoryStoreError);
+  });
+
   test("a schema-1 database is matched by scanning until an update migrates it in place, with the same findings", async () => {
     const old = join(dir.path, "schema-1.sqlite");
     downgradeCopy(dbPath, old);
