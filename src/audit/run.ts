@@ -69,28 +69,52 @@ function requirementsOptions(
   return byFile;
 }
 
-/** Runs the upstream stage: resolves the index, builds the clients, runs the checks, closes the clients. */
+/** The upstream stage's modules and HTTP client. */
+type UpstreamSetup = Awaited<ReturnType<typeof prepareUpstream>>;
+
+/**
+ * Loads the upstream stage's modules and makes its HTTP client while the inventory is read; when the index is
+ * already known (`--index-url`, `[index] url`: nothing the inventory reads can override them), its connection
+ * opens meanwhile too. Loaded only when the stage runs: the checks are not needed by `--no-upstream`.
+ */
+async function prepareUpstream(req: AuditRequest) {
+  // The HTTP client first, so that the TLS handshake's round trips overlap loading the checks.
+  const { createHttpClient } = await import("../upstream/http.js");
+  const offline = req.upstream.mode === "offline";
+  const http = createHttpClient({
+    offline,
+    ...indexHttpOptions(req.config.index),
+    ...(req.upstream.cacheDir !== undefined ? { cacheDir: req.upstream.cacheDir } : {}),
+  });
+  const known = req.upstream.indexUrl ?? req.config.index.url;
+  if (known !== undefined) http.preconnect(known);
+  const [upstream, indexUrl, client, pipConfig] = await Promise.all([
+    import("./upstream.js"),
+    import("./index-url.js"),
+    import("../upstream/client.js"),
+    import("../upstream/pip-config.js"),
+  ]);
+  return { ...upstream, ...indexUrl, ...client, ...pipConfig, http, offline };
+}
+
+/** Runs the upstream stage: resolves the index, builds the index clients, runs the checks. */
 async function upstreamStage(
   req: AuditRequest,
   inventory: Inventory,
   advisoryFindings: Finding[],
   popularNames: string[] | null,
+  setup: UpstreamSetup,
 ): Promise<{ findings: Finding[]; skipped: AuditResult["skipped"]; warnings: string[] }> {
   const warnings: string[] = [];
-  // Loaded only when the stage runs: undici and the checks are not needed by `--no-upstream`.
-  const [
-    { runUpstreamChecks },
-    { resolveIndexUrl, indexKey },
-    { createHttpClient },
-    { createIndexClient },
-    { readPipIndexConfig },
-  ] = await Promise.all([
-    import("./upstream.js"),
-    import("./index-url.js"),
-    import("../upstream/http.js"),
-    import("../upstream/client.js"),
-    import("../upstream/pip-config.js"),
-  ]);
+  const {
+    runUpstreamChecks,
+    resolveIndexUrl,
+    indexKey,
+    createIndexClient,
+    readPipIndexConfig,
+    http,
+    offline,
+  } = setup;
   const byFile = requirementsOptions(inventory);
   const index = resolveIndexUrl({
     flag: req.upstream.indexUrl,
@@ -102,60 +126,62 @@ async function upstreamStage(
       return pip;
     },
   });
-  const offline = req.upstream.mode === "offline";
-  const http = createHttpClient({
-    offline,
-    ...indexHttpOptions(req.config.index),
-    ...(req.upstream.cacheDir !== undefined ? { cacheDir: req.upstream.cacheDir } : {}),
-  });
-  try {
-    const client = createIndexClient({ indexUrl: index.url, http });
-    const others = new Map<string, ReturnType<typeof createIndexClient>>([[indexKey(index.url), client]]);
-    const clientFor = (url: string) => {
-      const key = indexKey(url);
-      let other = others.get(key);
-      if (!other) {
-        other = createIndexClient({ indexUrl: url, http });
-        others.set(key, other);
-      }
-      return other;
-    };
-    const publicClient = clientFor(req.config.index.publicUrl ?? DEFAULT_PUBLIC_INDEX_URL);
-    const popular =
-      popularNames && popularNames.length > 0
-        ? (await import("../checks/typosquat.js")).buildPopularIndex(popularNames)
-        : null;
-    const outcome = await runUpstreamChecks(inventory.dependencies, {
-      client,
-      clientFor,
-      publicClient,
-      config: req.config,
-      now: req.now,
-      popular,
-      requirementsOptionsByFile: byFile,
-      offline,
-      advisoryFindings,
-      ...(req.upstream.onProgress ? { onProgress: req.upstream.onProgress } : {}),
-    });
-    if (outcome.unreachable !== null) {
-      warnings.push(`upstream checks skipped: ${outcome.unreachable}`);
+  const client = createIndexClient({ indexUrl: index.url, http });
+  const others = new Map<string, ReturnType<typeof createIndexClient>>([[indexKey(index.url), client]]);
+  const clientFor = (url: string) => {
+    const key = indexKey(url);
+    let other = others.get(key);
+    if (!other) {
+      other = createIndexClient({ indexUrl: url, http });
+      others.set(key, other);
     }
-    return { findings: outcome.findings, skipped: outcome.skipped, warnings };
-  } finally {
-    await http.close();
+    return other;
+  };
+  const publicClient = clientFor(req.config.index.publicUrl ?? DEFAULT_PUBLIC_INDEX_URL);
+  const popular =
+    popularNames && popularNames.length > 0
+      ? (await import("../checks/typosquat.js")).buildPopularIndex(popularNames)
+      : null;
+  const outcome = await runUpstreamChecks(inventory.dependencies, {
+    client,
+    clientFor,
+    publicClient,
+    config: req.config,
+    now: req.now,
+    popular,
+    requirementsOptionsByFile: byFile,
+    offline,
+    advisoryFindings,
+    ...(req.upstream.onProgress ? { onProgress: req.upstream.onProgress } : {}),
+  });
+  if (outcome.unreachable !== null) {
+    warnings.push(`upstream checks skipped: ${outcome.unreachable}`);
   }
+  return { findings: outcome.findings, skipped: outcome.skipped, warnings };
 }
 
 /** Runs the whole audit. Rejects with AdvisoryStoreError only for a database that exists but cannot be used. */
 export async function runAudit(req: AuditRequest): Promise<AuditRun> {
+  const upstreamOn =
+    req.upstream.mode !== "off" && UPSTREAM_CHECKS.some((c) => req.config.checks[c] !== false);
+  const setup = upstreamOn ? prepareUpstream(req) : null;
+  // A failed preparation is reported where the stage awaits it, not as an unhandled rejection meanwhile.
+  setup?.catch(() => undefined);
+  try {
+    return await audit(req, setup);
+  } finally {
+    if (setup !== null) await setup.then((s) => s.http.close()).catch(() => undefined);
+  }
+}
+
+async function audit(req: AuditRequest, setup: Promise<UpstreamSetup> | null): Promise<AuditRun> {
   const inventory = await collectInventory({ paths: req.paths, envDirs: req.envDirs });
   const deps = inventory.dependencies;
   const findings: Finding[] = [...checkPins(deps)];
   const skipped: AuditResult["skipped"] = [];
   const warnings: string[] = [];
   let database: AuditResult["database"] = { path: null, lastUpdate: null, stale: false };
-  const upstreamOn =
-    req.upstream.mode !== "off" && UPSTREAM_CHECKS.some((c) => req.config.checks[c] !== false);
+  const upstreamOn = setup !== null;
   let popularNames: string[] | null = null;
 
   const store = openAdvisoryStore(req.dbPath);
@@ -180,8 +206,8 @@ export async function runAudit(req: AuditRequest): Promise<AuditRun> {
     }
   }
 
-  if (upstreamOn && deps.length > 0) {
-    const upstream = await upstreamStage(req, inventory, [...findings], popularNames);
+  if (setup !== null && deps.length > 0) {
+    const upstream = await upstreamStage(req, inventory, [...findings], popularNames, await setup);
     findings.push(...upstream.findings);
     skipped.push(...upstream.skipped);
     warnings.push(...upstream.warnings);

@@ -432,8 +432,10 @@ export async function runUpstreamChecks(
     lookupsByKey.set(key, [...(lookupsByKey.get(key) ?? []), i]);
   }
   const checked = new Map<number, CheckEvent[]>();
+  // Set once the results are collected: a check still waiting to run is done there instead.
+  let collecting = false;
   const checkOnArrival = (key: string, answer: ProjectInfo | UpstreamError) => {
-    if (isUpstreamError(answer)) return;
+    if (collecting || isUpstreamError(answer)) return;
     for (const i of lookupsByKey.get(key) ?? []) {
       const lookup = lookups[i];
       if (lookup) checked.set(i, checkProject(lookup.dep, answer));
@@ -447,7 +449,10 @@ export async function runUpstreamChecks(
     let pending = answers.get(key);
     if (!pending) {
       pending = q.client.project(q.name, { needs: q.needs }).then((answer) => {
-        checkOnArrival(key, answer);
+        // After the loop has turned: the worker sends its next request first, so the checks of this answer
+        // wait in the network's shadow rather than in front of the next round trip (-18 ms of 480 for 300
+        // revalidated pages, bench/RESULTS.md).
+        setImmediate(checkOnArrival, key, answer);
         done++;
         ctx.onProgress?.(done, total);
         return answer;
@@ -492,6 +497,7 @@ export async function runUpstreamChecks(
       projects.set(dep.name, answer);
   }
 
+  collecting = true;
   const provenanceJobs: { dep: Dependency; project: ProjectInfo; client: IndexClient }[] = [];
   for (const [i, { dep, client }] of lookups.entries()) {
     // Said once below, for every check.

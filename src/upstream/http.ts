@@ -112,6 +112,8 @@ export interface HttpClient {
   stream(url: string, options?: HttpStreamOptions): Promise<HttpStreamResponse | UpstreamError>;
   /** Remembers the `user:pass@` of this URL for every later request to its origin (files of a private index). */
   addCredentials(url: string): void;
+  /** Starts connecting to the URL's origin before anything is asked of it (no effect offline or over HTTP/1.1). */
+  preconnect(url: string): void;
   close(): Promise<void>;
 }
 
@@ -563,6 +565,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         if (isUpstreamError(e)) return e;
         return upstreamError("network", redactUrl(url), `${redactUrl(url)}: ${describeCause(e)}`);
       }
+    },
+    preconnect(url) {
+      if (offline) return;
+      const target = prepareUrl(url);
+      if (!("type" in target)) transport.preconnect(target.url);
     },
     addCredentials(url) {
       try {

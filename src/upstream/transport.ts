@@ -37,6 +37,8 @@ export interface Transport {
     url: string,
     init: { headers: Record<string, string>; maxBodyBytes: number },
   ): Promise<BufferedResponse>;
+  /** Opens the connection to the URL's origin ahead of the first request (HTTP/2 origins; else nothing). */
+  preconnect(url: string): void;
   /** Sends a GET; rejects on connection errors and timeouts (codes as undici's: see below). */
   request(
     url: string,
@@ -277,6 +279,10 @@ function nodeTransport(options: TransportOptions): Transport {
     });
 
   return {
+    preconnect(url) {
+      // A failure here is met again, and reported, by the first request.
+      if (h2 !== null && url.startsWith("https:")) h2.session(new URL(url)).catch(() => undefined);
+    },
     async fetch(url, init) {
       if (h2 === null || !url.startsWith("https:")) return fetchHttp1(url, init);
       const parsed = new URL(url);
@@ -349,6 +355,9 @@ function undiciTransport(
     return loaded;
   };
   return {
+    preconnect() {
+      // Through a proxy: connections are the proxy agent's business.
+    },
     async fetch(url, init) {
       const signal = AbortSignal.timeout(options.timeoutMs);
       let response: Awaited<ReturnType<typeof import("undici").request>>;

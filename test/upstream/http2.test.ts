@@ -147,6 +147,30 @@ describe("https upstreams", () => {
     }
   });
 
+  test("preconnect opens the one connection later requests use; offline it opens none", async () => {
+    const s = await server();
+    const http = client();
+    try {
+      http.preconnect(`${s.url}/simple/`);
+      for (let i = 0; i < 50 && s.connections() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(s.connections(), 1, "connected before any request");
+      assert.equal(s.log.length, 0);
+      const page = await http.get(`${s.url}/simple/pkg-4/`, { accept: ACCEPT });
+      assert.ok(!isUpstreamError(page) && page.status === 200);
+      assert.equal(s.connections(), 1);
+    } finally {
+      await http.close();
+    }
+    const offline = client({ offline: true });
+    try {
+      offline.preconnect(`${s.url}/simple/`);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(s.connections(), 1, "offline: no connection");
+    } finally {
+      await offline.close();
+    }
+  });
+
   test("the index client reads PEP 691 pages over HTTP/2 as over HTTP/1.1", async () => {
     const h2 = await server();
     const h1 = await server(false);
