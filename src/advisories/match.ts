@@ -38,6 +38,10 @@ interface Event {
   kind: EventKind;
   /** A valid PEP 440 version, or null for the special `introduced: "0"` / `limit: "*"`. */
   version: string | null;
+  /** The version's sort key (null with the version), so matching compares keys, not versions. */
+  key: string | null;
+  /** The version has a local label: candidates are then compared with theirs (see compareToBound). */
+  local: boolean;
 }
 
 // Ties at one version: `introduced` first (so `introduced: X, fixed: X` is an empty range), then `fixed`, then
@@ -160,21 +164,20 @@ function compareToBound(candidate: string, bound: string): number {
   return compare(hasLocal(bound) ? candidate : publicPart(candidate), bound);
 }
 
+/** An event at a version (null: the open end), keyed for matching; null when the version is not PEP 440. */
+function keyedEvent(kind: EventKind, text: string | null): Event | null {
+  if (text === null) return { kind, version: null, key: null, local: false };
+  const version = text.trim();
+  const key = sortKey(version);
+  return key === null ? null : { kind, version, key, local: hasLocal(version) };
+}
+
 function eventOf(event: OsvEvent): Event | null {
   if ("introduced" in event) {
-    if (event.introduced.trim() === "0") return { kind: "introduced", version: null };
-    const v = pep440(event.introduced);
-    return v === null ? null : { kind: "introduced", version: v };
+    return keyedEvent("introduced", event.introduced.trim() === "0" ? null : event.introduced);
   }
-  if ("limit" in event) {
-    if (event.limit.includes("*")) return { kind: "limit", version: null };
-    const v = pep440(event.limit);
-    return v === null ? null : { kind: "limit", version: v };
-  }
-  const [kind, text] =
-    "fixed" in event ? (["fixed", event.fixed] as const) : (["last_affected", event.last_affected] as const);
-  const v = pep440(text);
-  return v === null ? null : { kind, version: v };
+  if ("limit" in event) return keyedEvent("limit", event.limit.includes("*") ? null : event.limit);
+  return "fixed" in event ? keyedEvent("fixed", event.fixed) : keyedEvent("last_affected", event.last_affected);
 }
 
 /** The range's usable events, sorted by version as the OSV evaluation requires (records need not be sorted). */
@@ -324,23 +327,46 @@ function isUnbounded(events: Event[]): boolean {
   );
 }
 
+/**
+ * A candidate version keyed for comparing with events: `full` with its local label (for bounds that have one),
+ * `public` without (for the rest), as compareToBound does.
+ */
+interface Candidate {
+  full: string;
+  public: string;
+}
+
+function candidateOf(version: string): Candidate | null {
+  const full = sortKey(version);
+  if (full === null) return null;
+  return { full, public: hasLocal(version) ? (sortKey(publicPart(version)) ?? full) : full };
+}
+
+/** compareToBound on keys: the candidate against a keyed event's version. */
+function compareKeyed(c: Candidate, e: Event): number {
+  const a = e.local ? c.full : c.public;
+  const b = e.key as string;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** OSV `IncludedInRanges` for one range: BeforeLimits, then the walk over sorted events. */
-function inRange(events: Event[], version: string): boolean {
-  const limits = events.filter((e) => e.kind === "limit");
-  if (
-    limits.length > 0 &&
-    !limits.some((e) => e.version === null || compareToBound(version, e.version) < 0)
-  ) {
-    return false;
+function inRange(events: Event[], c: Candidate): boolean {
+  let limited = false;
+  let belowALimit = false;
+  for (const e of events) {
+    if (e.kind !== "limit") continue;
+    limited = true;
+    if (e.key === null || compareKeyed(c, e) < 0) belowALimit = true;
   }
+  if (limited && !belowALimit) return false;
   let vulnerable = false;
   for (const e of events) {
     if (e.kind === "introduced") {
-      if (e.version === null || compareToBound(version, e.version) >= 0) vulnerable = true;
+      if (e.key === null || compareKeyed(c, e) >= 0) vulnerable = true;
     } else if (e.kind === "fixed") {
-      if (e.version !== null && compareToBound(version, e.version) >= 0) vulnerable = false;
+      if (e.key !== null && compareKeyed(c, e) >= 0) vulnerable = false;
     } else if (e.kind === "last_affected") {
-      if (e.version !== null && compareToBound(version, e.version) > 0) vulnerable = false;
+      if (e.key !== null && compareKeyed(c, e) > 0) vulnerable = false;
     }
   }
   return vulnerable;
@@ -358,9 +384,11 @@ export function isAffected(affected: AffectedPackage, version: string): boolean 
 }
 
 function inRanges(ranges: Event[][], candidate: string | null): boolean {
+  if (ranges.length === 0) return false;
+  // A version that is not PEP 440 cannot be ordered, so only a range holding every version can contain it.
+  const keyed = candidate === null ? null : candidateOf(candidate);
   for (const events of ranges) {
-    // A version that is not PEP 440 cannot be ordered, so only a range holding every version can contain it.
-    if (candidate === null ? isUnbounded(events) : inRange(events, candidate)) return true;
+    if (keyed === null ? isUnbounded(events) : inRange(events, keyed)) return true;
   }
   return false;
 }

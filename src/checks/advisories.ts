@@ -64,49 +64,58 @@ export function compareIds(a: string, b: string): number {
   return idRank(a) - idRank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-/** Groups advisories whose ids or aliases connect, directly or through a chain (union-find over ids). */
+/**
+ * Groups advisories whose ids or aliases connect, directly or through a chain: union-find over the records
+ * (array indices), joined whenever two share an identifier. Groups come in the order of their first record,
+ * records in input order, ids (all ids and aliases of the group) most preferred first.
+ */
 export function groupByAlias(advisories: readonly Advisory[]): { ids: string[]; records: Advisory[] }[] {
   const only = advisories.length === 1 ? advisories[0] : undefined;
   if (only !== undefined) {
     // One record (the common case per dependency) is one group: its id and aliases.
     return [{ ids: [...new Set([only.id, ...only.aliases])].sort(compareIds), records: [only] }];
   }
-  const parent = new Map<string, string>();
-  const find = (id: string): string => {
-    let root = id;
-    while (parent.get(root) !== root) root = parent.get(root) ?? root;
+  const parent = advisories.map((_, i) => i);
+  const find = (i: number): number => {
+    let root = i;
+    while (parent[root] !== root) root = parent[root] as number;
     // Path compression keeps later look-ups short.
-    let node = id;
-    while (node !== root) {
-      const next = parent.get(node) as string;
-      parent.set(node, root);
+    for (let node = i; node !== root; ) {
+      const next = parent[node] as number;
+      parent[node] = root;
       node = next;
     }
     return root;
   };
-  const add = (id: string): void => {
-    if (!parent.has(id)) parent.set(id, id);
-  };
-  for (const advisory of advisories) {
-    add(advisory.id);
-    for (const alias of advisory.aliases) {
-      add(alias);
-      const a = find(advisory.id);
-      const b = find(alias);
-      if (a !== b) parent.set(b, a);
+  // The first record naming each identifier; a later record naming it joins that record's group.
+  const owner = new Map<string, number>();
+  const claim = (id: string, i: number): void => {
+    const other = owner.get(id);
+    if (other === undefined) owner.set(id, i);
+    else {
+      const a = find(other);
+      const b = find(i);
+      // The smaller index as the root: the group's place is its first record's.
+      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
     }
-  }
-  const groups = new Map<string, { ids: Set<string>; records: Advisory[] }>();
-  for (const id of parent.keys()) {
-    const root = find(id);
-    const group = groups.get(root) ?? { ids: new Set<string>(), records: [] };
-    group.ids.add(id);
-    groups.set(root, group);
-  }
-  for (const advisory of advisories) groups.get(find(advisory.id))?.records.push(advisory);
-  return [...groups.values()]
-    .filter((g) => g.records.length > 0)
-    .map((g) => ({ ids: [...g.ids].sort(compareIds), records: g.records }));
+  };
+  advisories.forEach((advisory, i) => {
+    claim(advisory.id, i);
+    for (const alias of advisory.aliases) claim(alias, i);
+  });
+  const groups = new Map<number, { ids: Set<string>; records: Advisory[] }>();
+  advisories.forEach((advisory, i) => {
+    const root = find(i);
+    let group = groups.get(root);
+    if (!group) {
+      group = { ids: new Set(), records: [] };
+      groups.set(root, group);
+    }
+    group.ids.add(advisory.id);
+    for (const alias of advisory.aliases) group.ids.add(alias);
+    group.records.push(advisory);
+  });
+  return [...groups.values()].map((g) => ({ ids: [...g.ids].sort(compareIds), records: g.records }));
 }
 
 /** One line of text: the record's summary, else the first non-empty line of its details, shortened. */
@@ -195,8 +204,9 @@ function findingsFor(dep: Dependency, advisories: readonly Advisory[]): Finding[
   };
   if (dep.version !== null) {
     const version = dep.version;
+    // Stored names are normalised already: the comparison mostly needs no normalising.
     const matched = live.filter((a) =>
-      a.affected.some((e) => normalizeName(e.name) === name && isAffected(e, version)),
+      a.affected.some((e) => (e.name === name || normalizeName(e.name) === name) && isAffected(e, version)),
     );
     return groupByAlias(matched).map(({ ids, records }) => {
       const facts = factsOf(ids, records);

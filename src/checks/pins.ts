@@ -146,8 +146,10 @@ export function checkPins(deps: Dependency[]): Finding[] {
       ),
     );
   }
+  // Code-unit order, as the reports sort: localeCompare (ICU) cost ~5 ms for the 1,000 findings of a
+  // 1,000-line requirements file, and the input is already almost in this order.
+  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return findings.sort(
-    (a, b) =>
-      a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || a.package.localeCompare(b.package),
+    (a, b) => text(a.file, b.file) || (a.line ?? 0) - (b.line ?? 0) || text(a.package, b.package),
   );
 }

@@ -456,3 +456,61 @@ test("one record is grouped as the general union-find groups it among others", (
     { numRuns: 1000 },
   );
 });
+
+/** The grouping as first written: union-find over the ids themselves (the reference for the record-index form). */
+function groupByAliasOverIds(advisories: readonly Advisory[]): { ids: string[]; records: Advisory[] }[] {
+  const parent = new Map<string, string>();
+  const find = (id: string): string => {
+    let root = id;
+    while (parent.get(root) !== root) root = parent.get(root) ?? root;
+    return root;
+  };
+  const add = (id: string) => {
+    if (!parent.has(id)) parent.set(id, id);
+  };
+  for (const a of advisories) {
+    add(a.id);
+    for (const alias of a.aliases) {
+      add(alias);
+      const x = find(a.id);
+      const y = find(alias);
+      if (x !== y) parent.set(y, x);
+    }
+  }
+  const groups = new Map<string, { ids: Set<string>; records: Advisory[] }>();
+  for (const id of parent.keys()) {
+    const root = find(id);
+    const group = groups.get(root) ?? { ids: new Set<string>(), records: [] };
+    group.ids.add(id);
+    groups.set(root, group);
+  }
+  for (const a of advisories) groups.get(find(a.id))?.records.push(a);
+  const rank = (id: string) =>
+    ["MAL-", "GHSA-", "PYSEC-", "CVE-"].findIndex((p) => id.toUpperCase().startsWith(p));
+  const order = (a: string, b: string) =>
+    (rank(a) === -1 ? 4 : rank(a)) - (rank(b) === -1 ? 4 : rank(b)) || (a < b ? -1 : a > b ? 1 : 0);
+  return [...groups.values()]
+    .filter((g) => g.records.length > 0)
+    .map((g) => ({ ids: [...g.ids].sort(order), records: g.records }));
+}
+
+test("groupByAlias groups, orders and names groups as union-find over the ids does", () => {
+  const id = fc.constantFrom(
+    "PYSEC-1",
+    "PYSEC-2",
+    "GHSA-a",
+    "GHSA-b",
+    "CVE-1",
+    "CVE-2",
+    "CVE-3",
+    "MAL-1",
+    "OSV-1",
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(id, fc.array(id, { maxLength: 4 })), { maxLength: 8 }), (specs) => {
+      const records = specs.map(([own, aliases]) => advisory(own, [], { aliases }));
+      assert.deepEqual(groupByAlias(records), groupByAliasOverIds(records));
+    }),
+    { numRuns: 2000 },
+  );
+});
