@@ -177,7 +177,9 @@ function eventOf(event: OsvEvent): Event | null {
     return keyedEvent("introduced", event.introduced.trim() === "0" ? null : event.introduced);
   }
   if ("limit" in event) return keyedEvent("limit", event.limit.includes("*") ? null : event.limit);
-  return "fixed" in event ? keyedEvent("fixed", event.fixed) : keyedEvent("last_affected", event.last_affected);
+  return "fixed" in event
+    ? keyedEvent("fixed", event.fixed)
+    : keyedEvent("last_affected", event.last_affected);
 }
 
 /** The range's usable events, sorted by version as the OSV evaluation requires (records need not be sorted). */

@@ -113,30 +113,44 @@ export class H2Origins {
         ALPNProtocols: ["h2", "http/1.1"],
         ...(this.options.ca ? { ca: [...tls.rootCertificates, this.options.ca] } : {}),
       });
-      const timer = setTimeout(
-        () => socket.destroy(this.errors.connectTimeout(this.options.connectTimeoutMs)),
-        this.options.connectTimeoutMs,
-      );
+      // Until the server's settings: a TLS handshake or an HTTP/2 preface that stalls is a connect timeout.
+      const timer = setTimeout(() => {
+        const e = this.errors.connectTimeout(this.options.connectTimeoutMs);
+        reject(e);
+        socket.destroy(e);
+      }, this.options.connectTimeoutMs);
       socket.once("error", (e) => {
         clearTimeout(timer);
         reject(e);
       });
       socket.once("secureConnect", () => {
-        clearTimeout(timer);
         if (socket.alpnProtocol !== "h2") {
+          clearTimeout(timer);
           // This connection's handshake is not reused: one extra handshake per HTTP/1.1-only origin and run.
           socket.destroy();
           resolve({ protocol: "http/1.1" });
           return;
         }
         const session = http2.connect(url.origin, { createConnection: () => socket });
-        // A session waiting for nothing must not keep the process alive; requests in flight hold their timers.
-        session.unref();
         const forget = () => this.retire(url, session);
         session.on("error", forget);
         session.on("goaway", forget);
         session.on("close", forget);
-        resolve({ protocol: "h2", session });
+        // Requests wait for the server's SETTINGS: sent before them, a burst wider than the streams the server
+        // allows is refused (RST_STREAM REFUSED_STREAM) instead of queued by nghttp2 until streams free up.
+        // The server sends them first thing, so this costs no extra round trip.
+        const failed = () => {
+          clearTimeout(timer);
+          reject(new Error("the HTTP/2 connection closed before the server's settings arrived"));
+        };
+        session.once("close", failed);
+        session.once("remoteSettings", () => {
+          clearTimeout(timer);
+          session.off("close", failed);
+          // A session waiting for nothing must not keep the process alive; requests in flight hold their timers.
+          session.unref();
+          resolve({ protocol: "h2", session });
+        });
       });
     });
   }

@@ -38,9 +38,13 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function server(http2 = true): Promise<RunningUpstream> {
+async function server(http2 = true, maxStreams?: number): Promise<RunningUpstream> {
   const { key, cert } = testCertificate();
-  const s = await startUpstreamServer(fixture, { tls: { key, cert }, http2 });
+  const s = await startUpstreamServer(fixture, {
+    tls: { key, cert },
+    http2,
+    ...(maxStreams ? { maxStreams } : {}),
+  });
   servers.push(s);
   return s;
 }
@@ -72,6 +76,21 @@ describe("https upstreams", () => {
         "all requests over HTTP/2",
       );
       assert.equal(s.connections(), 1, "one connection for 48 requests, 8 at a time");
+    } finally {
+      await http.close();
+    }
+  });
+
+  test("an index allowing fewer streams than requests in flight gets no more than it allows, and every answer", async () => {
+    const s = await server(true, 3);
+    const http = client({ concurrency: 16 });
+    try {
+      const pages = await Promise.all(
+        NAMES.map((n) => http.get(`${s.url}/simple/${n}/`, { accept: ACCEPT })),
+      );
+      for (const p of pages) assert.ok(!isUpstreamError(p) && p.status === 200, JSON.stringify(p));
+      assert.equal(s.log.length, NAMES.length, "no request refused and retried");
+      assert.equal(s.connections(), 1);
     } finally {
       await http.close();
     }
