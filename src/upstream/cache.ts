@@ -59,10 +59,24 @@ export function keepHeaders(headers: Record<string, string>): Record<string, str
   return kept;
 }
 
+// Responses of one index repeat one Cache-Control value; its directives are read several times per response.
+const parsedCacheControl = new Map<string, ReadonlyMap<string, string>>();
+const NO_DIRECTIVES: ReadonlyMap<string, string> = new Map();
+
 /** Cache-Control directives, lower-cased; a directive without a value maps to "". */
-export function parseCacheControl(value: string | undefined): Map<string, string> {
+export function parseCacheControl(value: string | undefined): ReadonlyMap<string, string> {
+  if (!value) return NO_DIRECTIVES;
+  let known = parsedCacheControl.get(value);
+  if (known === undefined) {
+    known = parseDirectives(value);
+    if (parsedCacheControl.size >= 100) parsedCacheControl.clear();
+    parsedCacheControl.set(value, known);
+  }
+  return known;
+}
+
+function parseDirectives(value: string): Map<string, string> {
   const directives = new Map<string, string>();
-  if (!value) return directives;
   for (const part of value.split(",")) {
     const m = /^\s*([A-Za-z-]+)\s*(?:=\s*"?([^",]*)"?)?\s*$/.exec(part);
     if (m) directives.set(m[1]!.toLowerCase(), m[2] ?? "");

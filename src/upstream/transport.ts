@@ -119,7 +119,7 @@ type FetchInit = Parameters<Transport["fetch"]>[1];
 
 /** How one fetch ends: once, with its timer cleared, and the request cancelled when it fails. */
 class Outcome {
-  private settled = false;
+  settled = false;
   private timer: NodeJS.Timeout | undefined;
   constructor(
     private readonly resolve: (value: BufferedResponse) => void,
@@ -269,6 +269,8 @@ function nodeTransport(options: TransportOptions): Transport {
       });
       stream.on("error", (e) => fail(status === null ? e : truncated(status, body.size, e)));
       stream.on("close", () => {
+        // Every stream closes, answered or not: the errors are made only for one that was cut short.
+        if (outcome.settled) return;
         const cause = new Error(`the stream was reset (HTTP/2 error ${stream.rstCode})`);
         fail(status === null ? cause : truncated(status, body.size, cause));
       });
