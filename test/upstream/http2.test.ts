@@ -190,6 +190,25 @@ describe("https upstreams", () => {
     }
   });
 
+  test("a connection dropped with requests in flight: they are retried on a new one and all answered", async () => {
+    const s = await server();
+    const http = client({ retries: 2, backoffBaseMs: 10 });
+    try {
+      for (const n of NAMES.slice(0, 6)) s.setFault(`/simple/${n}/`, { latencyMs: 300, times: 1 });
+      const pending = Promise.all(
+        NAMES.slice(0, 6).map((n) => http.get(`${s.url}/simple/${n}/`, { accept: ACCEPT })),
+      );
+      for (let i = 0; i < 50 && s.log.length < 6; i++) await new Promise((r) => setTimeout(r, 10));
+      s.dropConnections();
+      const pages = await pending;
+      for (const p of pages) assert.ok(!isUpstreamError(p) && p.status === 200, JSON.stringify(p));
+      assert.ok(s.connections() >= 2, "a new connection after the drop");
+      assert.equal(s.log.length, 12, "each request asked twice");
+    } finally {
+      await http.close();
+    }
+  });
+
   test("the index client reads PEP 691 pages over HTTP/2 as over HTTP/1.1", async () => {
     const h2 = await server();
     const h1 = await server(false);
