@@ -941,6 +941,31 @@ class StoredAdvisory implements Advisory {
     // The stored JSON holds every URL as written (ids need no escaping), so absent text means no match.
     return this.#references !== undefined || this.#refsText.includes(text);
   }
+
+  advisoryUrlNaming(text: string): string | null | undefined {
+    // Text JSON would escape (quotes, backslashes, controls) is not searched for in the escaped form.
+    if (this.#references !== undefined || text === "" || /["\\\u0000-\u001f]/.test(text)) return undefined;
+    // Each place the stored JSON (`[{"type":…,"url":…},…]`, as JSON.stringify wrote it) names `text`: the
+    // reference object around it, parsed alone. Records list dozens of references; a finding needs one URL.
+    // A URL holding a brace cuts the object wrongly: it then fails to parse, and the caller reads them all.
+    const raw = this.#refsText;
+    for (let at = raw.indexOf(text); at !== -1; ) {
+      const start = raw.lastIndexOf("{", at);
+      const end = raw.indexOf("}", at);
+      if (start === -1 || end === -1) return undefined;
+      let ref: unknown;
+      try {
+        ref = JSON.parse(raw.slice(start, end + 1));
+      } catch {
+        return undefined;
+      }
+      const { type, url } = (ref ?? {}) as { type?: unknown; url?: unknown };
+      if ((type === "ADVISORY" || type === "WEB") && typeof url === "string" && url.includes(text))
+        return url;
+      at = raw.indexOf(text, end);
+    }
+    return null;
+  }
 }
 
 function advisoryFromRows(row: AdvisoryRow, affected: AffectedPackage[], texts: LongTexts): Advisory {

@@ -47,4 +47,9 @@ export interface Advisory {
    * unparsed (the store's: parsing them is a tenth of an audit's matching). Absent: read the references.
    */
   referencesMayContain?(text: string): boolean;
+  /**
+   * The URL of the first ADVISORY or WEB reference whose URL contains `text`, or null when none does; for records
+   * that can answer without parsing every reference (the store's). Absent, or undefined: read `references`.
+   */
+  advisoryUrlNaming?(text: string): string | null | undefined;
 }

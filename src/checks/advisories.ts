@@ -144,6 +144,9 @@ function summaryOf(records: readonly Advisory[]): string {
 function urlOf(id: string, records: readonly Advisory[]): string {
   for (const record of records) {
     if (record.referencesMayContain?.(id) === false) continue;
+    const named = record.advisoryUrlNaming?.(id);
+    if (named === null) continue;
+    if (named !== undefined) return named;
     for (const ref of record.references) {
       if ((ref.type === "ADVISORY" || ref.type === "WEB") && ref.url.includes(id)) return ref.url;
     }

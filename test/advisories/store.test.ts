@@ -459,6 +459,42 @@ describe("the advisory store with the real snapshots", () => {
     assert.throws(() => unread.affected[0]?.versions, AdvisoryStoreError);
   });
 
+  test("the advisory URL naming an id is read from the stored references as parsing them all would find it", () => {
+    // Two stores: one answers from the unparsed references, the other's records parse theirs.
+    const fastStore = mustOpen(dbPath);
+    const slowStore = mustOpen(dbPath);
+    try {
+      const db = new Database(dbPath, { readonly: true });
+      const names = (db.prepare("SELECT DISTINCT name FROM affected").pluck().all() as string[]).slice(
+        0,
+        3000,
+      );
+      db.close();
+      const slowById = new Map<string, Advisory>();
+      for (const a of [...slowStore.advisoriesFor(names).values()].flat()) slowById.set(a.id, a);
+      let compared = 0;
+      let found = 0;
+      for (const advisory of new Set([...fastStore.advisoriesFor(names).values()].flat())) {
+        const twin = slowById.get(advisory.id);
+        assert.ok(twin, advisory.id);
+        for (const id of [advisory.id, ...advisory.aliases, "https", "nothing-names-this"]) {
+          const fast = advisory.advisoryUrlNaming?.(id);
+          assert.notEqual(fast, undefined, `${advisory.id} / ${id}: answered without parsing`);
+          const slow: string | null =
+            twin.references.find((r) => (r.type === "ADVISORY" || r.type === "WEB") && r.url.includes(id))
+              ?.url ?? null;
+          compared++;
+          if (slow !== null) found++;
+          assert.equal(fast, slow, `${advisory.id} / ${id}`);
+        }
+      }
+      assert.ok(compared > 10_000 && found > 1_000, `${compared} compared, ${found} found`);
+    } finally {
+      fastStore.close();
+      slowStore.close();
+    }
+  });
+
   test("a schema-1 database is matched by scanning until an update migrates it in place, with the same findings", async () => {
     const old = join(dir.path, "schema-1.sqlite");
     downgradeCopy(dbPath, old);
