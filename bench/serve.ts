@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { delimiter, join } from "node:path";
 import Fastify from "fastify";
@@ -298,12 +299,39 @@ async function startCeilingServers(body: Buffer) {
   const app = Fastify();
   app.get("/simple/:project/", async (_request, reply) => reply.headers(headers).send(body));
   const fastifyUrl = `${await app.listen({ host: "127.0.0.1", port: 0 })}/simple/pagepkg/`;
+  // Below node:http: a net.Server that answers every request head (up to its blank line) with the same response
+  // bytes, parsing nothing. Not a server anyone should run; it shows what Node's socket layer allows here.
+  const response = Buffer.concat([
+    Buffer.from(
+      `HTTP/1.1 200 OK\r\n${Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join("")}\r\n`,
+      "latin1",
+    ),
+    body,
+  ]);
+  const raw = createNetServer((socket) => {
+    let pending = "";
+    socket.on("error", () => socket.destroy());
+    socket.on("data", (chunk: Buffer) => {
+      pending += chunk.toString("latin1");
+      for (let end = pending.indexOf("\r\n\r\n"); end !== -1; end = pending.indexOf("\r\n\r\n")) {
+        pending = pending.slice(end + 4);
+        socket.write(response);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+  const rawAddress = raw.address();
+  const rawUrl = `http://127.0.0.1:${typeof rawAddress === "object" && rawAddress !== null ? rawAddress.port : 0}/`;
   return {
     httpUrl,
     fastifyUrl,
+    rawUrl,
     close: async () => {
       await app.close();
       await new Promise((resolve) => http.close(resolve));
+      await new Promise((resolve) => raw.close(resolve));
     },
   };
 }
@@ -439,7 +467,7 @@ export async function serveReport(): Promise<string> {
     if (offloaded.status !== 200 || !offloaded.body.equals(big.bytes))
       throw new Error(`X-Accel-Redirect offload failed: ${offloaded.status}, ${offloaded.body.length} bytes`);
 
-    // Node's own ceiling for the same bytes on this machine: node:http and a bare Fastify route, no work at all.
+    // Node's own ceiling for the same bytes on this machine: node:http, a bare Fastify route and a raw socket.
     const ceiling = await startCeilingServers(json.body);
     const page = (label: string, url: string, body: Buffer, accept?: string): WrkSpec => ({
       label,
@@ -455,6 +483,7 @@ export async function serveReport(): Promise<string> {
       // Node's own ceiling for the same bytes on this machine: node:http and a bare Fastify route, no work at all.
       nodeHttp: page("page, JSON: bare node:http (reference)", ceiling.httpUrl, json.body),
       bareFastify: page("page, JSON: bare Fastify (reference)", ceiling.fastifyUrl, json.body),
+      rawNet: page("page, JSON: raw net.Server, no HTTP parsing (reference)", ceiling.rawUrl, json.body),
       pageHtml: page("page, HTML: pycustoms", pageUrl, html.body, HTML_ACCEPT),
       pageHtmlWorkers: page("page, HTML: pycustoms --workers 2", workersPageUrl, html.body, HTML_ACCEPT),
       pageHtmlNginx: page("page, HTML: nginx", `${nginxUrl}/page.html`, html.body),
@@ -464,7 +493,7 @@ export async function serveReport(): Promise<string> {
       wheelNginx: wheelSpec("10 MB wheel: nginx", `${nginxUrl}/bigwheel.whl`),
     });
     await ceiling.close();
-    const { nodeHttp, bareFastify, ...results } = measured;
+    const { nodeHttp, bareFastify, rawNet, ...results } = measured;
     const rss16 = peakRssMb(plain.child.pid);
     const page64 = await wrk(wrkPath, "page, JSON, 64 clients: pycustoms", pageUrl, json.body.length, {
       accept: JSON_ACCEPT,
@@ -563,6 +592,7 @@ export async function serveReport(): Promise<string> {
       row(results.pageJsonNginx, null, "rps"),
       row(nodeHttp, results.pageJsonNginx, "rps"),
       row(bareFastify, results.pageJsonNginx, "rps"),
+      row(rawNet, results.pageJsonNginx, "rps"),
       row(results.pageHtml, results.pageHtmlNginx, "rps"),
       row(results.pageHtmlWorkers, results.pageHtmlNginx, "rps"),
       row(results.pageHtmlNginx, null, "rps"),
