@@ -14,13 +14,17 @@ export interface ZipEntrySpec {
   compress?: boolean;
 }
 
+/** One fixed time for every entry: two builds of the same entries are the same bytes (yazl's default is now). */
+const MTIME = new Date(Date.UTC(2024, 0, 1));
+
 /** A zip with exactly these entries, in order (yazl refuses hostile names: see `renameInZip`). */
 export function buildZip(entries: ZipEntrySpec[]): Promise<Buffer> {
   const zip = new yazl.ZipFile();
   for (const e of entries) {
-    if (e.path.endsWith("/")) zip.addEmptyDirectory(e.path);
+    if (e.path.endsWith("/")) zip.addEmptyDirectory(e.path, { mtime: MTIME });
     else {
       zip.addBuffer(Buffer.from(e.data ?? ""), e.path, {
+        mtime: MTIME,
         ...(e.mode !== undefined ? { mode: e.mode } : {}),
         compress: e.compress ?? true,
       });
