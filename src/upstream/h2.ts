@@ -4,8 +4,9 @@
 // with its own TLS handshake: on a 2-core machine a cold audit opening 128 of them spent ~250 ms of CPU on
 // handshakes alone, against ~60 ms for the same 300 requests as streams of one connection (bench/RESULTS.md). The
 // protocol is chosen by ALPN on the first connection to an origin; an origin that answers `http/1.1` (or nothing)
-// is remembered and the caller uses its HTTP/1.1 agent instead. Plain `http:` URLs always use HTTP/1.1 (no h2c,
-// as browsers and pip). Only buffered GETs (pages, JSON) come here; streamed downloads keep HTTP/1.1.
+// is remembered and the caller uses its HTTP/1.1 agent instead. Plain `http:` URLs always use HTTP/1.1 (no
+// cleartext h2c: browsers do not use it either). Only buffered GETs (pages, JSON) come here; streamed downloads keep
+// HTTP/1.1.
 //
 // node:http2 is Node's own binding of nghttp2: no library to load. undici's HTTP/2 support is still experimental
 // in the versions that run on Node 20, and loading undici costs more than this whole file saves.

@@ -1,9 +1,11 @@
-// How a GET reaches the network: Node's own http/https with keep-alive agents, or undici's proxy agent when a
-// proxy is configured. undici takes ~60 ms to load (its entry point brings fetch, WebSocket, caches and mocks),
-// more than a whole revalidating audit spends on CPU otherwise; node:http is part of Node and costs nothing to
-// load. Only a proxied run (HTTP(S)_PROXY set) or a caller with its own dispatcher pays for undici, which does
-// proxying (CONNECT tunnels, NO_PROXY) properly. Both answer with the same shape and the same error codes, so
-// http.ts classifies timeouts, truncations and connection errors once.
+// How a GET reaches the network: Node's own http/https with keep-alive agents — and, for https origins that offer
+// it, HTTP/2 (h2.ts: one connection, requests as streams) — or undici's proxy agent when a proxy is configured.
+// undici takes ~60 ms to load (its entry point brings fetch, WebSocket, caches and mocks), more than a whole
+// revalidating audit spends on CPU otherwise; node:http and node:http2 are part of Node and cost nothing to load.
+// Only a proxied run (HTTP(S)_PROXY set) or a caller with its own dispatcher pays for undici, which does proxying
+// (CONNECT tunnels, NO_PROXY) properly. All answer with the same shapes and the same error codes, so http.ts
+// classifies timeouts, truncations and connection errors once. `fetch` reads whole bodies (pages, JSON);
+// `request` streams one (downloads) and stays on HTTP/1.1.
 import http from "node:http";
 import http2, { type ClientHttp2Session } from "node:http2";
 import https from "node:https";
