@@ -16,8 +16,8 @@ import tls from "node:tls";
 
 export interface H2Options {
   connectTimeoutMs: number;
-  /** Extra trusted certificates (PEM), added to Node's roots. */
-  ca?: string;
+  /** The TLS context to connect with (trusted certificates beyond Node's roots); default Node's. */
+  secureContext?: tls.SecureContext;
 }
 
 /** What an origin was found to speak. */
@@ -112,7 +112,7 @@ export class H2Origins {
         // SNI carries host names only (RFC 6066); the certificate is still checked against an IP literal.
         ...(isIP(host) ? {} : { servername: host }),
         ALPNProtocols: ["h2", "http/1.1"],
-        ...(this.options.ca ? { ca: [...tls.rootCertificates, this.options.ca] } : {}),
+        ...(this.options.secureContext ? { secureContext: this.options.secureContext } : {}),
       });
       // Until the server's settings: a TLS handshake or an HTTP/2 preface that stalls is a connect timeout.
       const timer = setTimeout(() => {
