@@ -1048,7 +1048,8 @@ function makeStore(db: Db, path: string): AdvisoryStore {
   const versionsOf = db
     .prepare("SELECT versions FROM affected WHERE advisory_id = ? AND position = ?")
     .pluck();
-  const longText = (read: () => unknown, what: string): string => {
+  // A row gone meanwhile (an update removed the record after it was loaded) reads as empty.
+  const longText = (read: () => unknown, what: string, empty: string): string => {
     if (!db.open) {
       throw new AdvisoryStoreError(
         "other",
@@ -1057,12 +1058,12 @@ function makeStore(db: Db, path: string): AdvisoryStore {
       );
     }
     const text = guarded(read);
-    return typeof text === "string" ? text : "";
+    return typeof text === "string" ? text : empty;
   };
   const texts: LongTexts = {
-    details: (id) => longText(() => detailsOf.get(id), `the details of ${id}`),
+    details: (id) => longText(() => detailsOf.get(id), `the details of ${id}`, ""),
     versions: (id, position) =>
-      longText(() => versionsOf.get(id, position), `the affected versions of ${id}`),
+      longText(() => versionsOf.get(id, position), `the affected versions of ${id}`, "[]"),
   };
   const byIdOrAlias = db.prepare(
     `SELECT ${ADVISORY_COLUMNS} FROM advisories AS a WHERE a.id = @q
