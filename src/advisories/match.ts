@@ -600,8 +600,24 @@ function cachedSpecifierIntervals(specifier: string): readonly Interval[] | null
   return set;
 }
 
+/** `==X` and nothing else (no wildcard, no `===`): the specifier of every pinned requirement. */
+const PLAIN_PIN = /^\s*==\s*([^\s,;*=!<>~]+)\s*$/;
+
 /** Does the specifier admit this exact version? null when the specifier cannot be read. */
 export function specifierAllows(specifier: string, version: string): boolean | null {
+  // A pin admits the versions equal to it (PEP 440 equality, the candidate's local label ignored unless the pin
+  // has one), as its one-point interval does; without parsing the specifier into intervals (a 1,000-pin audit
+  // asks once per finding and fix).
+  const pin = PLAIN_PIN.exec(specifier);
+  if (pin !== null && sortKey(pin[1] as string) !== null) {
+    const candidate = pep440(version);
+    return candidate !== null && compareToBound(candidate, pin[1] as string) === 0;
+  }
+  return specifierAllowsByIntervals(specifier, version);
+}
+
+/** `specifierAllows` without the pin shortcut (exported for the test that holds the two to each other). */
+export function specifierAllowsByIntervals(specifier: string, version: string): boolean | null {
   const set = cachedSpecifierIntervals(specifier);
   if (set === null) return null;
   if (set.some((i) => i.lo === null && i.hi === null)) return true;
@@ -700,9 +716,24 @@ export function lowestFix(
   const name = normalizeName(packageName);
   const entries: AffectedPackage[] = [];
   for (const advisory of advisories) {
-    for (const e of advisory.affected) if (normalizeName(e.name) === name) entries.push(e);
+    // Stored names are normalised already: the comparison mostly needs no normalising.
+    for (const e of advisory.affected) if (e.name === name || normalizeName(e.name) === name) entries.push(e);
   }
   const current = currentVersion === null ? null : pep440(currentVersion);
+  const suggestion = (version: string | null): FixSuggestion => ({
+    version,
+    allowedBySpecifier: version === null ? null : specifierAllows(specifier, version),
+  });
+  const only = entries.length === 1 ? entries[0] : undefined;
+  if (only !== undefined) {
+    // One entry (most findings): its fixes are distinct and already in order, so the walk below reduces to
+    // the first of them, from the current version up, that the entry itself does not affect.
+    for (const v of fixesOf(only)) {
+      if (pep440(v) === null || (current !== null && compare(v, current) < 0)) continue;
+      if (!isAffected(only, v)) return suggestion(v);
+    }
+    return suggestion(null);
+  }
   const seen = new Set<string>();
   const candidates: string[] = [];
   for (const e of entries) {
@@ -728,6 +759,5 @@ export function lowestFix(
     }
     return false;
   };
-  const version = candidates.find((v) => !affectedBySome(v)) ?? null;
-  return { version, allowedBySpecifier: version === null ? null : specifierAllows(specifier, version) };
+  return suggestion(candidates.find((v) => !affectedBySome(v)) ?? null);
 }

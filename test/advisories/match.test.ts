@@ -12,6 +12,7 @@ import {
   isAffected,
   lowestFix,
   specifierAllows,
+  specifierAllowsByIntervals,
   uncoveredListedVersions,
 } from "../../src/advisories/match.js";
 import type { Advisory, AffectedPackage, OsvEvent, OsvRange } from "../../src/advisories/types.js";
@@ -626,9 +627,51 @@ describe("matching from a listed-versions summary (what the store attaches)", ()
           lowestFix("pkg", [advisory("X", [fast])], null, ""),
           lowestFix("pkg", [adv], null, ""),
         );
+        // One entry takes a shortcut; beside an entry that affects and fixes nothing, the general walk runs.
+        const inert = entry([[{ introduced: "0" }]], [], "GIT");
+        for (const current of [null, ...candidates]) {
+          assert.deepEqual(
+            lowestFix("pkg", [adv], current, ""),
+            lowestFix("pkg", [adv, advisory("Y", [inert])], current, ""),
+            `from ${current}`,
+          );
+        }
       }),
       { numRuns: 3000 },
     );
+  });
+
+  test("a pin admits exactly what its one-point interval admits (the shortcut for == pins)", () => {
+    const version = fc
+      .tuple(
+        fc.constantFrom("", "1!"),
+        fc.array(fc.nat(3), { minLength: 1, maxLength: 3 }),
+        fc.constantFrom("", "a1", "rc2"),
+        fc.constantFrom("", ".post1"),
+        fc.constantFrom("", ".dev0"),
+        fc.constantFrom("", "+abc", "+1.x"),
+      )
+      .map(
+        ([epoch, release, pre, post, dev, local]) =>
+          `${epoch}${release.join(".")}${pre}${post}${dev}${local}`,
+      )
+      .filter((v) => valid(v) !== null);
+    const spacing = fc.constantFrom(["", ""], [" ", ""], ["", " "], [" ", " "]);
+    fc.assert(
+      fc.property(version, version, spacing, (pin, candidate, [before, after]) => {
+        const specifier = `${before}==${before}${pin}${after}`;
+        assert.equal(
+          specifierAllows(specifier, candidate),
+          specifierAllowsByIntervals(specifier, candidate),
+          `${specifier} / ${candidate}`,
+        );
+      }),
+      { numRuns: 5000 },
+    );
+    assert.equal(specifierAllows("==1.0", "1.0+cu118"), true);
+    assert.equal(specifierAllows("==1.0+cu118", "1.0"), false);
+    assert.equal(specifierAllows("==1.0", "1.0.0"), true);
+    assert.equal(specifierAllows("==1.0", "not a version"), false);
   });
 
   test("versions are ordered as @renovatebot/pep440 orders them, from cached parses", () => {
