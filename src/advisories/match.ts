@@ -196,8 +196,10 @@ function sortedEvents(range: OsvRange): Event[] {
       const byRank = rank(a) - rank(b);
       if (byRank !== 0) return byRank;
     } else {
-      const byVersion = compare(a.version, b.version);
-      if (byVersion !== 0) return byVersion;
+      // The events' own sort keys: PEP 440 order without looking each version up again.
+      const x = a.key as string;
+      const y = b.key as string;
+      if (x !== y) return x < y ? -1 : 1;
     }
     return KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
   });
