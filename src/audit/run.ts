@@ -7,6 +7,7 @@ import type { Finding } from "../checks/types.js";
 import { collectInventory, type Inventory } from "../inventory/collect.js";
 import { readTextFile } from "../inventory/read.js";
 import { requirementsFileOptions } from "../inventory/requirements.js";
+import type { Dependency } from "../inventory/types.js";
 import {
   type Config,
   DEFAULT_PUBLIC_INDEX_URL,
@@ -97,13 +98,26 @@ async function prepareUpstream(req: AuditRequest) {
   return { ...upstream, ...indexUrl, ...client, ...pipConfig, http, offline };
 }
 
-/** Runs the upstream stage: resolves the index, builds the index clients, runs the checks. */
+/** A promise and the function that resolves it (Node 20 has no Promise.withResolvers). */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/**
+ * Runs the upstream stage: resolves the index, builds the index clients, runs the checks. The advisory findings
+ * and the popular names may still be coming (the database is read while the first look-ups travel).
+ */
 async function upstreamStage(
   req: AuditRequest,
   inventory: Inventory,
-  advisoryFindings: Finding[],
-  popularNames: string[] | null,
+  advisoryFindings: Promise<Finding[]>,
+  popularNames: Promise<string[] | null>,
   setup: UpstreamSetup,
+  onStarted: () => void,
 ): Promise<{ findings: Finding[]; skipped: AuditResult["skipped"]; warnings: string[] }> {
   const warnings: string[] = [];
   const {
@@ -138,10 +152,9 @@ async function upstreamStage(
     return other;
   };
   const publicClient = clientFor(req.config.index.publicUrl ?? DEFAULT_PUBLIC_INDEX_URL);
-  const popular =
-    popularNames && popularNames.length > 0
-      ? (await import("../checks/typosquat.js")).buildPopularIndex(popularNames)
-      : null;
+  const popular = popularNames.then(async (names) =>
+    names && names.length > 0 ? (await import("../checks/typosquat.js")).buildPopularIndex(names) : null,
+  );
   const outcome = await runUpstreamChecks(inventory.dependencies, {
     client,
     clientFor,
@@ -152,6 +165,7 @@ async function upstreamStage(
     requirementsOptionsByFile: byFile,
     offline,
     advisoryFindings,
+    onStarted,
     ...(req.upstream.onProgress ? { onProgress: req.upstream.onProgress } : {}),
   });
   if (outcome.unreachable !== null) {
@@ -174,43 +188,92 @@ export async function runAudit(req: AuditRequest): Promise<AuditRun> {
   }
 }
 
+/** What the advisory database says about the dependencies (or why it could not be asked). */
+interface AdvisoryStage {
+  findings: Finding[];
+  skipped: AuditResult["skipped"];
+  warnings: string[];
+  database: AuditResult["database"];
+  /** The popular-projects list for typosquatting, when the upstream stage wants it and the database has it. */
+  popularNames: string[] | null;
+}
+
+/** Reads the advisory database (synchronously: SQLite and matching). Throws AdvisoryStoreError for a bad file. */
+function readAdvisories(req: AuditRequest, deps: Dependency[], wantPopular: boolean): AdvisoryStage {
+  const stage: AdvisoryStage = {
+    findings: [],
+    skipped: [],
+    warnings: [],
+    database: { path: null, lastUpdate: null, stale: false },
+    popularNames: null,
+  };
+  const store = openAdvisoryStore(req.dbPath);
+  if (!store) {
+    const reason = `no advisory database at ${req.dbPath}: run \`pycustoms db update\``;
+    stage.skipped.push({ check: "vulnerability", reason }, { check: "malicious", reason });
+    return stage;
+  }
+  try {
+    const lastUpdate = store.lastUpdate();
+    const stale = lastUpdate === null || req.now.getTime() - Date.parse(lastUpdate) > req.config.maxDbAgeMs;
+    stage.database = { path: store.path, lastUpdate, stale };
+    if (stale) {
+      stage.warnings.push(
+        `the advisory database was last updated ${lastUpdate ?? "never"}, more than ${req.config.maxDbAge} ago: run \`pycustoms db update\``,
+      );
+    }
+    const names = [...new Set(deps.map((d) => d.name))];
+    stage.findings = checkAdvisories(deps, store.advisoriesFor(names));
+    if (wantPopular) stage.popularNames = store.popularNames();
+  } finally {
+    store.close();
+  }
+  return stage;
+}
+
 async function audit(req: AuditRequest, setup: Promise<UpstreamSetup> | null): Promise<AuditRun> {
   const inventory = await collectInventory({ paths: req.paths, envDirs: req.envDirs });
   const deps = inventory.dependencies;
   const findings: Finding[] = [...checkPins(deps)];
-  const skipped: AuditResult["skipped"] = [];
-  const warnings: string[] = [];
-  let database: AuditResult["database"] = { path: null, lastUpdate: null, stale: false };
-  const upstreamOn = setup !== null;
-  let popularNames: string[] | null = null;
 
-  const store = openAdvisoryStore(req.dbPath);
-  if (!store) {
-    const reason = `no advisory database at ${req.dbPath}: run \`pycustoms db update\``;
-    skipped.push({ check: "vulnerability", reason }, { check: "malicious", reason });
-  } else {
-    try {
-      const lastUpdate = store.lastUpdate();
-      const stale = lastUpdate === null || req.now.getTime() - Date.parse(lastUpdate) > req.config.maxDbAgeMs;
-      database = { path: store.path, lastUpdate, stale };
-      if (stale) {
-        warnings.push(
-          `the advisory database was last updated ${lastUpdate ?? "never"}, more than ${req.config.maxDbAge} ago: run \`pycustoms db update\``,
-        );
-      }
-      const names = [...new Set(deps.map((d) => d.name))];
-      findings.push(...checkAdvisories(deps, store.advisoriesFor(names)));
-      if (upstreamOn && req.config.checks.typosquat !== false) popularNames = store.popularNames();
-    } finally {
-      store.close();
-    }
+  // The look-ups start first: the database is read (synchronously) while they travel, and the checks that need
+  // its answers (open advisories for `unmaintained`, the popular names for typosquatting) wait for them.
+  const advisoryFindings = deferred<Finding[]>();
+  const popular = deferred<string[] | null>();
+  let upstream: ReturnType<typeof upstreamStage> | null = null;
+  if (setup !== null && deps.length > 0) {
+    const started = deferred<void>();
+    upstream = setup.then((prepared) =>
+      upstreamStage(req, inventory, advisoryFindings.promise, popular.promise, prepared, started.resolve),
+    );
+    upstream.catch(() => undefined); // awaited below
+    const ended = upstream.then(
+      () => undefined,
+      () => undefined,
+    );
+    await Promise.race([started.promise, ended]);
+    // One turn of the loop: the requests just submitted are written before the database work holds it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  if (setup !== null && deps.length > 0) {
-    const upstream = await upstreamStage(req, inventory, [...findings], popularNames, await setup);
-    findings.push(...upstream.findings);
-    skipped.push(...upstream.skipped);
-    warnings.push(...upstream.warnings);
+  let advisories: AdvisoryStage | null = null;
+  try {
+    advisories = readAdvisories(req, deps, setup !== null && req.config.checks.typosquat !== false);
+  } finally {
+    // Also when reading failed: the stage must be able to finish (its result is then not used).
+    advisoryFindings.resolve([...findings, ...(advisories?.findings ?? [])]);
+    popular.resolve(advisories?.popularNames ?? null);
+  }
+  findings.push(...advisories.findings);
+  const skipped = [...advisories.skipped];
+  const warnings = [...advisories.warnings];
+  const database = advisories.database;
+
+  if (upstream !== null) {
+    const stage = await upstream;
+    findings.push(...stage.findings);
+    skipped.push(...stage.skipped);
+    warnings.push(...stage.warnings);
   }
 
   const outcome = applyPolicy(findings, req.config, { now: req.now, cliIgnores: req.cliIgnores });

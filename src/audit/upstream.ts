@@ -49,16 +49,24 @@ export interface UpstreamContext {
   publicClient?: IndexClient;
   config: Config;
   now: Date;
-  /** The popular-projects index for typosquatting, or null when the advisory database has no list. */
-  popular: PopularIndex | null;
+  /**
+   * The popular-projects index for typosquatting, or null when the advisory database has no list; a promise while
+   * the database is still being read (the look-ups are started first).
+   */
+  popular: PopularIndex | null | Promise<PopularIndex | null>;
   /** Sigstore trust material for provenance; default: the production root, loaded only when needed. */
   trustRoot?: TrustMaterial;
   /** `--extra-index-url` and friends per requirements file (dependency confusion). */
   requirementsOptionsByFile: ReadonlyMap<string, RequirementsIndexOptions>;
   /** Only the HTTP cache answers (the client must have been created offline too): worded into reasons. */
   offline: boolean;
-  /** The run's advisory findings: open advisories (no fixed release) raise `unmaintained` to medium. */
-  advisoryFindings?: readonly Finding[];
+  /**
+   * The run's advisory findings: open advisories (no fixed release) raise `unmaintained` to medium. A promise
+   * while the database is still being read; checks wait for it.
+   */
+  advisoryFindings?: readonly Finding[] | Promise<readonly Finding[]>;
+  /** Called once the look-ups are under way: the caller may then do synchronous work while they travel. */
+  onStarted?: () => void;
   /** Called after each project look-up with how many of how many are answered. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -281,11 +289,11 @@ export async function runUpstreamChecks(
   };
   const isInternal = (name: string) => isInternalName(name, internal);
 
-  // Typosquatting needs no network: it runs while the first look-up is in flight (its popular-name lookups
+  // Typosquatting needs no network: it runs while the first look-ups are in flight (its popular-name lookups
   // take tens of milliseconds to build), its findings still first.
-  const runTyposquat = () => {
+  const runTyposquat = (popular: PopularIndex | null) => {
     if (!enabled("typosquat")) return;
-    if (ctx.popular === null) {
+    if (popular === null) {
       skips.add(
         "typosquat",
         "no popular-projects list (no advisory database, or one imported without it): run `pycustoms db update`",
@@ -294,7 +302,7 @@ export async function runUpstreamChecks(
     } else {
       const candidates = deps.filter((d) => !isInternal(d.name));
       findings.push(
-        ...checkTyposquat(candidates, ctx.popular, {
+        ...checkTyposquat(candidates, popular, {
           allow: [...policy.typosquatAllow, ...policy.internalNames],
         }),
       );
@@ -350,7 +358,16 @@ export async function runUpstreamChecks(
   for (const name of internalNames) enqueue(publicClient, name, []);
   // Per-dependency checks: pure, so they run as each answer arrives (in the network's shadow) and are
   // collected in dependency order afterwards.
-  const open = openAdvisoriesByPackage(ctx.advisoryFindings ?? []);
+  // Known once the advisory database has been read (the look-ups may be under way before).
+  let open: ReadonlyMap<string, number> | null = null;
+  const openKnown = Promise.resolve(ctx.advisoryFindings ?? []).then(
+    (found) => {
+      open = openAdvisoriesByPackage(found);
+    },
+    () => {
+      open = new Map();
+    },
+  );
   type CheckEvent =
     | { kind: "result"; check: CheckId; result: CheckResult }
     | { kind: "skip"; check: CheckId; reason: string; dep: Dependency | null }
@@ -387,7 +404,7 @@ export async function runUpstreamChecks(
             checkUnmaintained(
               dep,
               project,
-              { maxInactivityDays: policy.maxInactivityDays, openAdvisories: open.get(dep.name) ?? 0 },
+              { maxInactivityDays: policy.maxInactivityDays, openAdvisories: open?.get(dep.name) ?? 0 },
               ctx.now,
             ),
           );
@@ -434,8 +451,12 @@ export async function runUpstreamChecks(
   const checked = new Map<number, CheckEvent[]>();
   // Set once the results are collected: a check still waiting to run is done there instead.
   let collecting = false;
-  const checkOnArrival = (key: string, answer: ProjectInfo | UpstreamError) => {
+  const checkOnArrival = (key: string, answer: ProjectInfo | UpstreamError): void => {
     if (collecting || isUpstreamError(answer)) return;
+    if (open === null) {
+      void openKnown.then(() => checkOnArrival(key, answer));
+      return;
+    }
     for (const i of lookupsByKey.get(key) ?? []) {
       const lookup = lookups[i];
       if (lookup) checked.set(i, checkProject(lookup.dep, answer));
@@ -488,9 +509,12 @@ export async function runUpstreamChecks(
   };
   const width = Math.max(1, ctx.config.index.concurrency ?? DEFAULT_INDEX_CONCURRENCY);
   const workers = Array.from({ length: Math.min(width, queue.length) }, worker);
+  ctx.onStarted?.();
   // Typosquatting needs no network: it runs while the first requests are in flight.
-  runTyposquat();
+  const typosquatDone = Promise.resolve(ctx.popular).then(runTyposquat);
+  typosquatDone.catch(() => undefined); // awaited below, after the look-ups
   await Promise.all(workers);
+  await Promise.all([typosquatDone, openKnown]);
   for (const { dep, client } of lookups) {
     const answer = resolved.get(keyOf(client, dep.name));
     if (answer !== undefined && (client === ctx.client || !projects.has(dep.name)))

@@ -174,6 +174,39 @@ describe("runUpstreamChecks", () => {
     assert.equal(withOpen.findings.find((f) => f.kind === "unmaintained")?.severity, "medium");
   });
 
+  test("look-ups start before the advisory findings and popular names are known; the checks wait for them", async () => {
+    const stale = project("stale", [
+      wheel("stale", "1.0", "py3-none-any", { uploadTime: daysAgo(2000), size: 10 }),
+    ]);
+    const client = fakeClient({ stale });
+    const advisory = { kind: "vulnerability", package: "stale", id: "PYSEC-1", fixedIn: null } as Finding;
+    let release: (found: Finding[]) => void = () => undefined;
+    const later = new Promise<Finding[]>((resolve) => {
+      release = resolve;
+    });
+    let startedWith: string[] | null = null;
+    const run = runUpstreamChecks(
+      [locked("stale", "1.0")],
+      ctx(client, {
+        advisoryFindings: later,
+        popular: Promise.resolve(null),
+        onStarted: () => {
+          startedWith = [...client.asked];
+        },
+      }),
+    );
+    // The answers arrive and wait: the database is "still being read".
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(startedWith, ["stale"], "asked before the advisory findings were known");
+    release([advisory]);
+    const out = await run;
+    assert.equal(out.findings.find((f) => f.kind === "unmaintained")?.severity, "medium");
+    assert.deepEqual(
+      out.skipped.find((x) => x.check === "typosquat")?.reason,
+      "no popular-projects list (no advisory database, or one imported without it): run `pycustoms db update`",
+    );
+  });
+
   test("max-inactivity and min-release-age from the configuration reach the checks", async () => {
     const p = project("p", [wheel("p", "1.0", "py3-none-any", { uploadTime: daysAgo(400), size: 10 })]);
     const client = fakeClient({ p });
