@@ -65,7 +65,7 @@ function time(
 
 export async function auditOnlineReport(
   work: string = join(repoRoot, ".bench-tmp"),
-  runs = 5,
+  runs = 9,
 ): Promise<string> {
   const count = 300;
   const latencyMs = 50;
