@@ -25,6 +25,7 @@ import {
   type BufferedResponse,
   createTransport,
   HEADERS_TIMEOUT,
+  NOT_PROCESSED,
   type TransportResponse,
 } from "./transport.js";
 
@@ -255,7 +256,8 @@ function prepareUrl(rawUrl: string): { parsed: URL; url: string; inline: string 
 
 type Attempt =
   | { kind: "response"; status: number; headers: Record<string, string>; body: Buffer }
-  | { kind: "error"; error: UpstreamError; retryable: boolean };
+  /** `now`: retry without a backoff (the index never processed the request). */
+  | { kind: "error"; error: UpstreamError; retryable: boolean; now?: boolean };
 
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -328,6 +330,13 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
               status,
             ),
             retryable: false,
+          };
+        case NOT_PROCESSED:
+          return {
+            kind: "error",
+            error: upstreamError("network", url, `${url}: ${describeCause(e)}`),
+            retryable: true,
+            now: true,
           };
         case BODY_TRUNCATED:
           return {
@@ -424,6 +433,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       if (result.kind === "error") {
         failure = { ...result.error, attempts };
         if (!result.retryable) return failure;
+        if (result.now) waitMs = 0;
       } else {
         const { status, headers: responseHeaders, body } = result;
         if (status === 304 && entry && cache) {
@@ -481,7 +491,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       if (attempts > retries) {
         return { ...failure, message: `${failure.message} (gave up after ${attempts} attempts)` };
       }
-      await sleep(waitMs);
+      if (waitMs > 0) await sleep(waitMs);
     }
   }
 

@@ -72,6 +72,11 @@ export const CONNECT_TIMEOUT = "UND_ERR_CONNECT_TIMEOUT";
 /** Our own codes for `fetch`: a body over the limit, and one cut off by the connection. */
 export const BODY_TOO_LARGE = "PYCUSTOMS_BODY_TOO_LARGE";
 export const BODY_TRUNCATED = "PYCUSTOMS_BODY_TRUNCATED";
+/**
+ * An HTTP/2 request the server never processed (refused stream, or the connection going away before it): safe to
+ * send again at once (RFC 9113, 8.7), on a new connection.
+ */
+export const NOT_PROCESSED = "PYCUSTOMS_NOT_PROCESSED";
 
 function proxySettings(env: NodeJS.ProcessEnv): {
   httpProxy?: string;
@@ -111,6 +116,14 @@ function truncated(status: number, bytes: number, cause: unknown): Error {
 
 function tooLarge(status: number, max: number): Error {
   return Object.assign(codedError(BODY_TOO_LARGE, `response larger than ${max} bytes`), { status });
+}
+
+function notProcessed(cause: unknown): Error {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return Object.assign(new Error(`the index did not process the request (${message})`), {
+    code: NOT_PROCESSED,
+    cause,
+  });
 }
 
 function connectTimedOut(ms: number): Error {
@@ -249,7 +262,7 @@ function nodeTransport(options: TransportOptions): Transport {
       } catch (e) {
         // The session is closing or broken: the retry opens a new one.
         h2?.retire(url, session);
-        reject(e);
+        reject(notProcessed(e));
         return;
       }
       let status: number | null = null;
@@ -271,12 +284,18 @@ function nodeTransport(options: TransportOptions): Transport {
       stream.on("data", (chunk: Buffer) => {
         if (!body.add(chunk)) fail(tooLarge(status ?? 0, init.maxBodyBytes));
       });
-      stream.on("error", (e) => fail(status === null ? e : truncated(status, body.size, e)));
+      // Before any answer, a refused stream or a connection going away means the request was not processed.
+      const unanswered = (e: Error): Error =>
+        stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ||
+        (e as { code?: string }).code === "ERR_HTTP2_GOAWAY_SESSION"
+          ? notProcessed(e)
+          : e;
+      stream.on("error", (e) => fail(status === null ? unanswered(e) : truncated(status, body.size, e)));
       stream.on("close", () => {
         // Every stream closes, answered or not: the errors are made only for one that was cut short.
         if (outcome.settled) return;
         const cause = new Error(`the stream was reset (HTTP/2 error ${stream.rstCode})`);
-        fail(status === null ? cause : truncated(status, body.size, cause));
+        fail(status === null ? unanswered(cause) : truncated(status, body.size, cause));
       });
       stream.on("end", () => {
         // Without a status the stream was reset: 'close' reports it.

@@ -90,6 +90,8 @@ export interface UpstreamServerOptions {
   http2?: boolean;
   /** The HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS to advertise (default: Node's, unlimited). */
   maxStreams?: number;
+  /** Over HTTP/2, send GOAWAY on a connection once it has carried this many requests (as nginx's keepalive_requests). */
+  goawayAfter?: number;
 }
 
 export interface RunningUpstream {
@@ -600,6 +602,13 @@ export async function startUpstreamServer(
     h2.on("session", (session) => {
       sessions.add(session);
       session.on("close", () => sessions.delete(session));
+      if (options.goawayAfter !== undefined) {
+        let streams = 0;
+        session.on("stream", () => {
+          streams++;
+          if (streams === options.goawayAfter) session.goaway();
+        });
+      }
     });
     server = h2;
   }

@@ -38,12 +38,13 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function server(http2 = true, maxStreams?: number): Promise<RunningUpstream> {
+async function server(http2 = true, maxStreams?: number, goawayAfter?: number): Promise<RunningUpstream> {
   const { key, cert } = testCertificate();
   const s = await startUpstreamServer(fixture, {
     tls: { key, cert },
     http2,
     ...(maxStreams ? { maxStreams } : {}),
+    ...(goawayAfter ? { goawayAfter } : {}),
   });
   servers.push(s);
   return s;
@@ -145,6 +146,23 @@ describe("https upstreams", () => {
       assert.equal(slow.kind, "timeout");
       const fine = await http.get(`${s.url}/simple/pkg-3/`, { accept: ACCEPT });
       assert.ok(!isUpstreamError(fine) && fine.status === 200, JSON.stringify(fine));
+    } finally {
+      await http.close();
+    }
+  });
+
+  test("an index that ends its connections with GOAWAY after 5 requests: every request is answered, at once", async () => {
+    const s = await server(true, undefined, 5);
+    // A backoff this long would show: requests the server refused are not waited for.
+    const http = client({ concurrency: 8, retries: 2, backoffBaseMs: 2000 });
+    try {
+      const started = Date.now();
+      const pages = await Promise.all(
+        NAMES.map((n) => http.get(`${s.url}/simple/${n}/`, { accept: ACCEPT })),
+      );
+      for (const p of pages) assert.ok(!isUpstreamError(p) && p.status === 200, JSON.stringify(p));
+      assert.ok(s.connections() >= 4, `${s.connections()} connections`);
+      assert.ok(Date.now() - started < 1500, `${Date.now() - started} ms`);
     } finally {
       await http.close();
     }
