@@ -97,7 +97,21 @@ function sortedVersions(files: ProjectFile[]): string[] {
   return [...good.sort(compare), ...odd];
 }
 
-function resolveUrl(href: string, base: string): string | null {
+/**
+ * Absolute https URLs that the URL parser leaves exactly as they are: a lower-case host name whose last label starts
+ * with a letter (so not an IPv4 address, which may be written `0x7f` or `127`), no punycode label (the parser
+ * checks and may reject it), no port; a path of unreserved and percent characters without dot segments; an optional
+ * plain fragment. PyPI's file URLs are all like this; a page of a big project lists thousands of them, and parsing
+ * each was a tenth of the page's parse. Property-tested against the parser.
+ */
+const PLAIN_HTTPS_URL =
+  /^https:\/\/(?:(?!xn--)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*(?!xn--)[a-z](?:[a-z0-9-]*[a-z0-9])?\/[A-Za-z0-9_.~%+/-]*(?:#[A-Za-z0-9=_.-]*)?$/;
+// A dot segment, written plainly or percent-encoded (`%2e`): the parser removes both.
+const DOT_SEGMENT = /\/\.\.?(?:\/|#|$)|%2e/i;
+
+/** `href` resolved against `base`, as the URL parser writes it; null when it is not a URL. */
+export function resolveUrl(href: string, base: string): string | null {
+  if (PLAIN_HTTPS_URL.test(href) && !DOT_SEGMENT.test(href)) return href;
   try {
     return new URL(href, base).href;
   } catch {

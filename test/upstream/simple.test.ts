@@ -8,6 +8,7 @@ import {
   parseHtmlProjectPage,
   parseJsonProjectPage,
   parseProjectPage,
+  resolveUrl,
 } from "../../src/upstream/simple.js";
 import type { ProjectInfo } from "../../src/upstream/types.js";
 
@@ -332,4 +333,72 @@ test("random mutations of real pages never throw: they parse or give an invalid-
     }),
     { numRuns: 300 },
   );
+});
+
+test("file URLs taken as written are exactly what the URL parser would make of them", () => {
+  // Mostly URLs like PyPI's, with the things the parser rewrites mixed in: case, ports, dot segments, IPs, spaces.
+  const label = fc.constantFrom(
+    "files",
+    "pythonhosted",
+    "org",
+    "a0",
+    "xn--bcher-kva",
+    "a-b",
+    "Host",
+    "127",
+    "0x7f",
+    "-a",
+    "",
+  );
+  const segment = fc.constantFrom(
+    "packages",
+    "aa",
+    "numpy-2.0.0-cp312-cp312-win_amd64.whl",
+    "pkg_1.0.tar.gz",
+    "%2e",
+    "%2E%2e",
+    ".%2e",
+    "%zz",
+    "a..b",
+    "!",
+    ";",
+    "%41b",
+    "a+b",
+    "~x",
+    ".",
+    "..",
+    "x y",
+    "é",
+    "a\\b",
+    "q?x=1",
+    "",
+  );
+  const href = fc
+    .tuple(
+      fc.constantFrom("https://", "https://", "https://", "http://", "HTTPS://", "//", ""),
+      fc.array(label, { minLength: 1, maxLength: 4 }),
+      fc.constantFrom("", "", "", ":443", ":8443"),
+      fc.array(segment, { maxLength: 5 }),
+      fc.constantFrom("", "", "#sha256=ab12", "#a b", "#x#y", "#%zz", "#."),
+    )
+    .map(
+      ([scheme, host, port, path, fragment]) =>
+        `${scheme}${host.join(".")}${port}/${path.join("/")}${fragment}`,
+    );
+  const base = "https://pypi.org/simple/pkg/";
+  fc.assert(
+    fc.property(href, (h) => {
+      let expected: string | null;
+      try {
+        expected = new URL(h, base).href;
+      } catch {
+        expected = null;
+      }
+      assert.equal(resolveUrl(h, base), expected, h);
+    }),
+    { numRuns: 20_000 },
+  );
+  const real =
+    "https://files.pythonhosted.org/packages/aa/bb/numpy-2.0.0-cp312-cp312-win_amd64.whl#sha256=abc";
+  assert.equal(resolveUrl(real, base), real);
 });
