@@ -680,6 +680,14 @@ export function compareVersionText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The URL of the first ADVISORY or WEB reference whose URL contains `text` (an id), or null when none does. */
+export function advisoryUrlIn(references: Advisory["references"], text: string): string | null {
+  for (const ref of references) {
+    if ((ref.type === "ADVISORY" || ref.type === "WEB") && ref.url.includes(text)) return ref.url;
+  }
+  return null;
+}
+
 /** The `fixed` versions of an entry's ECOSYSTEM ranges, distinct, in ascending order. */
 export function fixVersions(affected: AffectedPackage): string[] {
   return [...fixesOf(affected)];

@@ -6,7 +6,7 @@ import type { Severity } from "../checks/types.js";
 import { describeFsError } from "../inventory/read.js";
 import { Database, type SqliteDatabase } from "../sqlite.js";
 import { normalizeName } from "../standards/names.js";
-import { attachListedSummary, uncoveredListedVersions } from "./match.js";
+import { advisoryUrlIn, attachListedSummary, uncoveredListedVersions } from "./match.js";
 // The import side (YAML, JSON Schema, tar, zip) loads only when importing, keeping `audit` start-up light.
 import type { ImportWarning } from "./osv.js";
 import { isTopPackagesDocument, loadPopularNames, parseTopPackages, replacePopular } from "./popular.js";
@@ -937,27 +937,24 @@ class StoredAdvisory implements Advisory {
     this.#references = value;
   }
 
-  referencesMayContain(text: string): boolean {
-    // The stored JSON holds every URL as written (ids need no escaping), so absent text means no match.
-    return this.#references !== undefined || this.#refsText.includes(text);
-  }
-
-  advisoryUrlNaming(text: string): string | null | undefined {
+  advisoryUrlNaming(text: string): string | null {
     // Text JSON would escape (quotes, backslashes, controls) is not searched for in the escaped form.
-    if (this.#references !== undefined || text === "" || /["\\\u0000-\u001f]/.test(text)) return undefined;
+    if (this.#references !== undefined || text === "" || /["\\\u0000-\u001f]/.test(text)) {
+      return advisoryUrlIn(this.references, text);
+    }
     // Each place the stored JSON (`[{"type":…,"url":…},…]`, as JSON.stringify wrote it) names `text`: the
     // reference object around it, parsed alone. Records list dozens of references; a finding needs one URL.
-    // A URL holding a brace cuts the object wrongly: it then fails to parse, and the caller reads them all.
+    // A URL holding a brace cuts the object wrongly: it then fails to parse, and all of them are read.
     const raw = this.#refsText;
     for (let at = raw.indexOf(text); at !== -1; ) {
       const start = raw.lastIndexOf("{", at);
       const end = raw.indexOf("}", at);
-      if (start === -1 || end === -1) return undefined;
       let ref: unknown;
       try {
+        if (start === -1 || end === -1) throw new Error("not one object");
         ref = JSON.parse(raw.slice(start, end + 1));
       } catch {
-        return undefined;
+        return advisoryUrlIn(this.references, text);
       }
       const { type, url } = (ref ?? {}) as { type?: unknown; url?: unknown };
       if ((type === "ADVISORY" || type === "WEB") && typeof url === "string" && url.includes(text))

@@ -43,13 +43,8 @@ export interface Advisory {
   affected: AffectedPackage[];
   references: { type: string; url: string }[];
   /**
-   * False when no reference can contain `text`: a test before `references` are read, for records that keep them
-   * unparsed (the store's: parsing them is a tenth of an audit's matching). Absent: read the references.
+   * `advisoryUrlIn(references, text)` (match.ts), for records that can answer without parsing every reference
+   * (the store's: parsing them was a tenth of an audit's matching). Absent: read the references.
    */
-  referencesMayContain?(text: string): boolean;
-  /**
-   * The URL of the first ADVISORY or WEB reference whose URL contains `text`, or null when none does; for records
-   * that can answer without parsing every reference (the store's). Absent, or undefined: read `references`.
-   */
-  advisoryUrlNaming?(text: string): string | null | undefined;
+  advisoryUrlNaming?(text: string): string | null;
 }

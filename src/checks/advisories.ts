@@ -15,6 +15,7 @@
 // - Output is sorted by package, then severity (worst first), then id, then file and line.
 import {
   admittedAffected,
+  advisoryUrlIn,
   compareVersionText,
   isAffected,
   lowestFix,
@@ -143,13 +144,10 @@ function summaryOf(records: readonly Advisory[]): string {
 /** A reference that names the chosen id (e.g. github.com/advisories/GHSA-...), else the osv.dev page. */
 function urlOf(id: string, records: readonly Advisory[]): string {
   for (const record of records) {
-    if (record.referencesMayContain?.(id) === false) continue;
-    const named = record.advisoryUrlNaming?.(id);
-    if (named === null) continue;
-    if (named !== undefined) return named;
-    for (const ref of record.references) {
-      if ((ref.type === "ADVISORY" || ref.type === "WEB") && ref.url.includes(id)) return ref.url;
-    }
+    const named = record.advisoryUrlNaming
+      ? record.advisoryUrlNaming(id)
+      : advisoryUrlIn(record.references, id);
+    if (named !== null) return named;
   }
   return `https://osv.dev/vulnerability/${encodeURIComponent(id)}`;
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { valid } from "@renovatebot/pep440";
 import Database from "better-sqlite3";
-import { isAffected } from "../../src/advisories/match.js";
+import { advisoryUrlIn, isAffected } from "../../src/advisories/match.js";
 import {
   type AdvisoryStore,
   AdvisoryStoreError,
@@ -293,14 +293,14 @@ describe("the advisory store with the real snapshots", () => {
       assert.ok(requests.some((a) => a.id === "PYSEC-2014-13"));
       const pysec = requests.find((a) => a.id === "PYSEC-2014-13");
       assert.deepEqual(pysec?.aliases, ["CVE-2014-1829", "GHSA-cfj3-7x9c-4p3h"]);
-      // The cheap test before references are parsed agrees with them, for text in a URL and text in none.
-      // (`requests` have their references parsed by then; a fresh load keeps them as stored text.)
+      // The URL a finding links to, read from the stored text, agrees with the parsed references, for text in a
+      // URL and text in none. (`requests` have their references parsed here; a fresh load keeps them as text.)
       const fresh = store.advisoriesFor(["requests"]).get("requests") ?? [];
       for (const other of requests) {
         const unparsed = fresh.find((a) => a.id === other.id);
         for (const probe of ["CVE-2014-1829", "github.com", "NO-SUCH-ID-0000", other.id]) {
-          const contained = other.references.some((r) => r.url.includes(probe) || r.type.includes(probe));
-          assert.equal(unparsed?.referencesMayContain?.(probe), contained, `${other.id} ${probe}`);
+          const parsed = advisoryUrlIn(other.references, probe);
+          assert.equal(unparsed?.advisoryUrlNaming?.(probe), parsed, `${other.id} ${probe}`);
         }
       }
       assert.deepEqual(pysec?.affected[0]?.ranges, [
@@ -479,10 +479,7 @@ describe("the advisory store with the real snapshots", () => {
         assert.ok(twin, advisory.id);
         for (const id of [advisory.id, ...advisory.aliases, "https", "nothing-names-this"]) {
           const fast = advisory.advisoryUrlNaming?.(id);
-          assert.notEqual(fast, undefined, `${advisory.id} / ${id}: answered without parsing`);
-          const slow: string | null =
-            twin.references.find((r) => (r.type === "ADVISORY" || r.type === "WEB") && r.url.includes(id))
-              ?.url ?? null;
+          const slow = advisoryUrlIn(twin.references, id);
           compared++;
           if (slow !== null) found++;
           assert.equal(fast, slow, `${advisory.id} / ${id}`);
@@ -779,6 +776,8 @@ describe("incremental, partial and failed imports", () => {
     assert.deepEqual(
       results.map((r) => r.ok),
       [true, true],
+      // Seen failing once in many runs on a loaded machine: say why, when it does.
+      JSON.stringify(results.map((r) => (r.ok ? "ok" : r))),
     );
     const added = results.map((r) => r.sources?.[0]?.added).sort();
     assert.deepEqual(
