@@ -26,7 +26,7 @@ import type { Advisory, AffectedPackage } from "../advisories/types.js";
 import type { Dependency } from "../inventory/types.js";
 import { normalizeName } from "../standards/names.js";
 import type { Finding, Severity } from "./types.js";
-import { severityRank } from "./types.js";
+import { compareText, severityRank } from "./types.js";
 
 export const MALICIOUS_SUMMARY =
   "Known malicious package: remove it and rotate any credentials it could reach";
@@ -62,7 +62,7 @@ function idRank(id: string): number {
 }
 
 export function compareIds(a: string, b: string): number {
-  return idRank(a) - idRank(b) || (a < b ? -1 : a > b ? 1 : 0);
+  return idRank(a) - idRank(b) || compareText(a, b);
 }
 
 /**
@@ -268,10 +268,6 @@ function findingsFor(dep: Dependency, advisories: readonly Advisory[]): Finding[
   });
 }
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * By package, then severity (worst first), then id (as `compareIds`), then file and line. Each finding's ranks
  * are computed once: an audit sorts thousands of findings, each compared a dozen times.
@@ -337,7 +333,7 @@ export function fixSuggestions(
     else list.push(d.specifier);
   }
   const out = new Map<string, PackageFix>();
-  for (const [name, list] of [...byPackage].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [name, list] of [...byPackage].sort(([a], [b]) => compareText(a, b))) {
     const fixes = list.map((f) => f.fixedIn);
     if (fixes.some((v) => v === null)) {
       out.set(name, { version: null, allowedBySpecifier: null });

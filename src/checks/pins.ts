@@ -2,7 +2,7 @@
 import { dirname } from "node:path";
 import type { Dependency, FormatId } from "../inventory/types.js";
 import { type FindingSubject, makeFinding } from "./finding.js";
-import type { Finding, FindingKind, Severity } from "./types.js";
+import { compareText, type Finding, type FindingKind, type Severity } from "./types.js";
 
 const LOCK_FORMATS: ReadonlySet<FormatId> = new Set([
   "poetry-lock",
@@ -146,10 +146,9 @@ export function checkPins(deps: Dependency[]): Finding[] {
       ),
     );
   }
-  // Code-unit order, as the reports sort: localeCompare (ICU) cost ~5 ms for the 1,000 findings of a
-  // 1,000-line requirements file, and the input is already almost in this order.
-  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  // Code-unit order, as the reports sort (localeCompare cost ~5 ms for 1,000 findings).
   return findings.sort(
-    (a, b) => text(a.file, b.file) || (a.line ?? 0) - (b.line ?? 0) || text(a.package, b.package),
+    (a, b) =>
+      compareText(a.file, b.file) || (a.line ?? 0) - (b.line ?? 0) || compareText(a.package, b.package),
   );
 }

@@ -1,5 +1,5 @@
 // What an audit produced, as plain data: the one input of every audit report format.
-import { type Finding, SEVERITIES, type Severity, severityRank } from "../checks/types.js";
+import { compareText, type Finding, SEVERITIES, type Severity, severityRank } from "../checks/types.js";
 import type { Dependency, InputError } from "../inventory/types.js";
 
 export interface AuditResult {
@@ -62,9 +62,9 @@ export function findingKey(f: Finding): string {
 function compareRanked(a: Finding, aRank: number, b: Finding, bRank: number): number {
   return (
     bRank - aRank ||
-    cmp(a.package, b.package) ||
-    cmp(a.id, b.id) ||
-    cmp(a.file, b.file) ||
+    compareText(a.package, b.package) ||
+    compareText(a.id, b.id) ||
+    compareText(a.file, b.file) ||
     (a.line ?? 0) - (b.line ?? 0)
   );
 }
@@ -120,8 +120,8 @@ export function groupByPackage(findings: Finding[]): PackageGroup[] {
   return list.sort(
     (a, b) =>
       severityRank(b.worst) - severityRank(a.worst) ||
-      cmp(a.package || (a.file ?? ""), b.package || (b.file ?? "")) ||
-      cmp(a.version ?? "", b.version ?? ""),
+      compareText(a.package || (a.file ?? ""), b.package || (b.file ?? "")) ||
+      compareText(a.version ?? "", b.version ?? ""),
   );
 }
 
@@ -136,10 +136,6 @@ export function describeCounts(counts: SeverityCounts): string {
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Skipped checks that share one reason, merged: "project-status, yanked, … : offline, and …". */
