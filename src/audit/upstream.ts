@@ -357,17 +357,13 @@ export async function runUpstreamChecks(
   for (const { dep, client } of lookups) enqueue(client, dep.name, needs);
   for (const name of internalNames) enqueue(publicClient, name, []);
   // Per-dependency checks: pure, so they run as each answer arrives (in the network's shadow) and are
-  // collected in dependency order afterwards.
-  // Known once the advisory database has been read (the look-ups may be under way before).
+  // collected in dependency order afterwards. `unmaintained` reads the open advisories, known once the advisory
+  // database has been read (the look-ups may be under way before): answers that come sooner wait for them.
   let open: ReadonlyMap<string, number> | null = null;
-  const openKnown = Promise.resolve(ctx.advisoryFindings ?? []).then(
-    (found) => {
-      open = openAdvisoriesByPackage(found);
-    },
-    () => {
-      open = new Map();
-    },
-  );
+  const openKnown = Promise.resolve(ctx.advisoryFindings ?? []).then((found) => {
+    open = openAdvisoriesByPackage(found);
+  });
+  openKnown.catch(() => undefined); // awaited below, after the look-ups
   type CheckEvent =
     | { kind: "result"; check: CheckId; result: CheckResult }
     | { kind: "skip"; check: CheckId; reason: string; dep: Dependency | null }

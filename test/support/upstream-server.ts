@@ -484,13 +484,12 @@ export async function startUpstreamServer(
   // Emptied by setFixture (even when handed the same object, changed in place).
   const rendered = new Map<string, Rendered>();
   function cachedRoute(req: IncomingMessage, path: string): Rendered {
-    const byKey = rendered;
     const key = `${path}\u0000${req.headers.accept ?? ""}`;
-    let hit = byKey.get(key);
+    let hit = rendered.get(key);
     if (!hit) {
       const reply = route(req, path);
       hit = { ...reply, etag: `"${hex("sha256", reply.body).slice(0, 22)}"` };
-      if (reply.cacheable && reply.status === 200) byKey.set(key, hit);
+      if (reply.cacheable && reply.status === 200) rendered.set(key, hit);
     }
     return hit;
   }

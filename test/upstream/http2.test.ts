@@ -7,7 +7,13 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createIndexClient } from "../../src/upstream/client.js";
 import { isUpstreamError } from "../../src/upstream/errors.js";
-import { createHttpClient, type HttpClientOptions } from "../../src/upstream/http.js";
+import {
+  createHttpClient,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpGetOptions,
+  type HttpResponse,
+} from "../../src/upstream/http.js";
 import { buildWheel } from "../support/dists.js";
 import { testCertificate } from "../support/tls.js";
 import {
@@ -58,19 +64,30 @@ function client(extra: HttpClientOptions = {}) {
 
 const ACCEPT = "application/vnd.pypi.simple.v1+json";
 
+/** Asks for every page at once; each must be answered 200 (revalidated or not). */
+async function answeredAll(
+  http: HttpClient,
+  s: RunningUpstream,
+  options: HttpGetOptions = {},
+  names: readonly string[] = NAMES,
+): Promise<HttpResponse[]> {
+  const pages = await Promise.all(
+    names.map((n) => http.get(`${s.url}/simple/${n}/`, { accept: ACCEPT, ...options })),
+  );
+  return pages.map((p) => {
+    assert.ok(!isUpstreamError(p) && p.status === 200, JSON.stringify(p));
+    return p;
+  });
+}
+
 describe("https upstreams", () => {
   test("HTTP/2 when offered: every request a stream of one connection, revalidated with 304s", async () => {
     const s = await server();
     const http = client();
     try {
-      const pages = await Promise.all(
-        NAMES.map((n) => http.get(`${s.url}/simple/${n}/`, { accept: ACCEPT })),
-      );
-      for (const p of pages) assert.ok(!isUpstreamError(p) && p.status === 200, JSON.stringify(p));
-      const again = await Promise.all(
-        NAMES.map((n) => http.get(`${s.url}/simple/${n}/`, { accept: ACCEPT, cache: "revalidate" })),
-      );
-      for (const p of again) assert.ok(!isUpstreamError(p) && p.source === "revalidated", JSON.stringify(p));
+      await answeredAll(http, s);
+      const again = await answeredAll(http, s, { cache: "revalidate" });
+      for (const p of again) assert.equal(p.source, "revalidated");
       assert.equal(s.log.length, 2 * NAMES.length);
       assert.ok(
         s.log.every((r) => r.httpVersion === "2.0"),
@@ -86,10 +103,7 @@ describe("https upstreams", () => {
     const s = await server(true, 3);
     const http = client({ concurrency: 16 });
     try {
-      const pages = await Promise.all(
-        NAMES.map((n) => http.get(`${s.url}/simple/${n}/`, { accept: ACCEPT })),
-      );
-      for (const p of pages) assert.ok(!isUpstreamError(p) && p.status === 200, JSON.stringify(p));
+      await answeredAll(http, s);
       assert.equal(s.log.length, NAMES.length, "no request refused and retried");
       assert.equal(s.connections(), 1);
     } finally {
@@ -101,10 +115,7 @@ describe("https upstreams", () => {
     const s = await server(false);
     const http = client({ concurrency: 4 });
     try {
-      const pages = await Promise.all(
-        NAMES.map((n) => http.get(`${s.url}/simple/${n}/`, { accept: ACCEPT })),
-      );
-      for (const p of pages) assert.ok(!isUpstreamError(p) && p.status === 200, JSON.stringify(p));
+      await answeredAll(http, s);
       assert.ok(s.log.every((r) => r.httpVersion === "1.1"));
       // The ALPN probe, then at most `concurrency` keep-alive connections.
       assert.ok(s.connections() >= 2 && s.connections() <= 5, `${s.connections()} connections`);
@@ -157,10 +168,7 @@ describe("https upstreams", () => {
     const http = client({ concurrency: 8, retries: 2, backoffBaseMs: 2000 });
     try {
       const started = Date.now();
-      const pages = await Promise.all(
-        NAMES.map((n) => http.get(`${s.url}/simple/${n}/`, { accept: ACCEPT })),
-      );
-      for (const p of pages) assert.ok(!isUpstreamError(p) && p.status === 200, JSON.stringify(p));
+      await answeredAll(http, s);
       assert.ok(s.connections() >= 4, `${s.connections()} connections`);
       assert.ok(Date.now() - started < 1500, `${Date.now() - started} ms`);
     } finally {
@@ -213,13 +221,10 @@ describe("https upstreams", () => {
     const http = client({ retries: 2, backoffBaseMs: 10 });
     try {
       for (const n of NAMES.slice(0, 6)) s.setFault(`/simple/${n}/`, { latencyMs: 300, times: 1 });
-      const pending = Promise.all(
-        NAMES.slice(0, 6).map((n) => http.get(`${s.url}/simple/${n}/`, { accept: ACCEPT })),
-      );
+      const pending = answeredAll(http, s, {}, NAMES.slice(0, 6));
       for (let i = 0; i < 50 && s.log.length < 6; i++) await new Promise((r) => setTimeout(r, 10));
       s.dropConnections();
-      const pages = await pending;
-      for (const p of pages) assert.ok(!isUpstreamError(p) && p.status === 200, JSON.stringify(p));
+      await pending;
       assert.ok(s.connections() >= 2, "a new connection after the drop");
       assert.equal(s.log.length, 12, "each request asked twice");
     } finally {
