@@ -12,8 +12,9 @@ import { VerifiedDownloads } from "./downloads.js";
 import { fileRoutes } from "./file-routes.js";
 import { allowAllGate, type ProjectGate } from "./gate-hook.js";
 import { createInternalRegistry, type InternalNamesConfig } from "./internal-registry.js";
-import { installFastPath, MAX_PARAM_LENGTH, pageFastPath } from "./page-fast-path.js";
+import { frontPageAnswer, installFastPath, MAX_PARAM_LENGTH, pageFastPath } from "./page-fast-path.js";
 import { ProjectPages } from "./project-page.js";
+import { installRawFront } from "./raw-front.js";
 import type { ServerServices } from "./services.js";
 import { simpleRoutes } from "./simple-routes.js";
 import { type BlobStore, FsBlobStore } from "./storage/blob-store.js";
@@ -59,6 +60,11 @@ export interface ServerOptions {
    * with the same code as the Fastify route; default true. Only a listening server has it (`inject` goes to Fastify).
    */
   pageFastPath?: boolean;
+  /**
+   * Read page requests off the connection before node:http does (raw-front.ts), answering those that can be
+   * answered at once and handing everything else to node:http; default true. Needs `pageFastPath`.
+   */
+  rawFront?: boolean;
 }
 
 /** What a gate factory is given: the state database and the upstream HTTP client (for provenance fetches). */
@@ -157,18 +163,43 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(simpleRoutes, { services, projectPages });
   if (options.pageFastPath ?? true) {
     let closing = false;
+    let closeFront: (() => void) | null = null;
     app.addHook("preClose", async () => {
       closing = true;
+      closeFront?.();
     });
+    const perProcess = workerId === null ? null : { "x-pycustoms-worker": workerId };
     const fastPath = pageFastPath({
       projectPages,
       log: app.log,
-      perProcess: workerId === null ? null : { "x-pycustoms-worker": workerId },
+      perProcess,
       logRequests,
       closing: () => closing,
     });
     if (!installFastPath(app.server, fastPath))
       app.log.warn("the page fast path could not be installed: pages are answered by Fastify alone");
+    else if (options.rawFront ?? true) {
+      closeFront = installRawFront(app.server, {
+        answer: (request) => (closing ? null : frontPageAnswer(projectPages, request, app.log)),
+        perProcess,
+        onAnswered: logRequests
+          ? (request, status, ms) =>
+              app.log.info(
+                {
+                  method: request.method,
+                  url: request.path,
+                  client: request.ip,
+                  status,
+                  ms: Math.round(ms * 10) / 10,
+                  fast: true,
+                },
+                "request completed",
+              )
+          : undefined,
+      });
+      if (closeFront === null)
+        app.log.warn("the raw page front could not be installed: pages are answered by node:http");
+    }
   }
   await app.register(fileRoutes, { services });
   if (db !== null && options.registry !== false) {

@@ -4,7 +4,14 @@
 // (routing, request and reply objects, hooks) cost a third of a cached page's time; this path skips only that.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { isValidName, normalizeName } from "../standards/names.js";
-import { answerHeaders, type PageAnswer, type ProjectPages, type ResponseHeaders } from "./project-page.js";
+import {
+  answerHeaders,
+  type PageAnswer,
+  type PageQuestion,
+  type ProjectPages,
+  type ResponseHeaders,
+} from "./project-page.js";
+import type { FrontRequest } from "./raw-front.js";
 import { gateClient } from "./services.js";
 
 export interface FastPathLog {
@@ -98,28 +105,14 @@ export function pageFastPath(
       client: gateClient(headers.authorization, ip),
       baseUrl: () => `http://${headers.host}`,
     };
-    let now: PageAnswer | null;
-    try {
-      now = projectPages.answerNow(question, log);
-    } catch (error) {
-      log.error({ err: error, method, url }, "page request failed");
-      now = internalError(error);
-    }
-    if (now !== null) {
+    const answer = answerPage(projectPages, question, log, method, url);
+    if (!(answer instanceof Promise)) {
       // A page held in memory with a remembered verdict: written in this turn, no promise in between.
-      write(res, now, method === "HEAD");
+      write(res, answer, method === "HEAD");
       return true;
     }
-    projectPages
-      .answer(question, log)
-      .then(
-        (answer) => write(res, answer, method === "HEAD"),
-        (error: unknown) => {
-          log.error({ err: error, method, url }, "page request failed");
-          if (!res.headersSent) write(res, internalError(error), method === "HEAD");
-          else res.destroy();
-        },
-      )
+    answer
+      .then((a) => write(res, a, method === "HEAD"))
       .catch((error: unknown) => {
         // Writing itself failed (never seen: every header is built from checked values); no unhandled rejection.
         log.error({ err: error, method, url }, "page response failed");
@@ -127,6 +120,30 @@ export function pageFastPath(
       });
     return true;
   };
+}
+
+/**
+ * The answer to a page question, for both ways in that skip Fastify (the listener above and the raw front): now
+ * when nothing needs waiting, else a promise that does not reject (a failure is answered 500 as Fastify would).
+ */
+function answerPage(
+  projectPages: ProjectPages,
+  question: PageQuestion,
+  log: FastPathLog,
+  method: string,
+  url: string,
+): PageAnswer | Promise<PageAnswer> {
+  const failed = (error: unknown): PageAnswer => {
+    log.error({ err: error, method, url }, "page request failed");
+    return internalError(error);
+  };
+  try {
+    const now = projectPages.answerNow(question, log);
+    if (now !== null) return now;
+  } catch (error) {
+    return failed(error);
+  }
+  return projectPages.answer(question, log).catch(failed);
 }
 
 /**
@@ -145,4 +162,26 @@ export function installFastPath(
     if (!fastPath(req, res)) fastify(req, res);
   });
   return true;
+}
+
+/**
+ * The raw front's answer (raw-front.ts) to a request it read: the same as the listener above gives, or null when
+ * the name is not a valid, normalised one (node:http then takes the request: Fastify redirects or refuses it).
+ */
+export function frontPageAnswer(
+  projectPages: ProjectPages,
+  request: FrontRequest,
+  log: FastPathLog,
+): PageAnswer | Promise<PageAnswer> | null {
+  const project = fastPathProject(request.path);
+  if (project === null) return null;
+  const question: PageQuestion = {
+    project,
+    accept: request.accept,
+    format: undefined,
+    ifNoneMatch: request.ifNoneMatch,
+    client: gateClient(request.authorization, request.ip),
+    baseUrl: () => `http://${request.host}`,
+  };
+  return answerPage(projectPages, question, log, request.method, request.path);
 }

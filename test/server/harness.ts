@@ -129,6 +129,38 @@ export async function startProxy(
   };
 }
 
+export interface ListeningServer {
+  app: FastifyInstance;
+  url: string;
+  port: number;
+  /** Closes the server and removes its data directory (the upstream stays up). */
+  close(): Promise<void>;
+}
+
+/** A server listening on loopback over an upstream the caller runs (several servers can share one upstream). */
+export async function listeningServer(
+  upstream: RunningUpstream,
+  options: Partial<ServerOptions> = {},
+): Promise<ListeningServer> {
+  const dataDir = tempDir();
+  const app = await buildServer({
+    upstreams: [`${upstream.url}/simple/`],
+    dataDir,
+    http: { retries: 0, timeoutMs: 5000, env: {} },
+    ...options,
+  });
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  return {
+    app,
+    url,
+    port: (app.server.address() as { port: number }).port,
+    async close() {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** The machine's pip sees nothing but the test index: no config files, no index or find-links variables. */
 export function pipEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {

@@ -1,12 +1,9 @@
 // The node:http fast path in front of Fastify for `/simple/<project>/`: the same answers as the Fastify route, and
 // nothing served from the rendered-page cache once the upstream page or the gate's decision changed.
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import type { FastifyInstance } from "fastify";
-import { buildServer, type ServerOptions } from "../../src/server/app.js";
 import type { FilteredProject, GateContext, ProjectGate } from "../../src/server/gate-hook.js";
 import { fastPathProject } from "../../src/server/page-fast-path.js";
 import type { ProjectInfo } from "../../src/upstream/types.js";
@@ -16,7 +13,7 @@ import {
   startUpstreamServer,
   type UpstreamFixture,
 } from "../support/upstream-server.js";
-import { tempDir } from "./harness.js";
+import { type ListeningServer, listeningServer } from "./harness.js";
 
 const JSON_TYPE = "application/vnd.pypi.simple.v1+json";
 const HTML_TYPE = "application/vnd.pypi.simple.v1+html";
@@ -80,31 +77,6 @@ function logSink(): { stream: Writable; lines: () => Record<string, unknown>[] }
   };
 }
 
-interface Running {
-  app: FastifyInstance;
-  url: string;
-  close(): Promise<void>;
-}
-
-async function listening(upstream: RunningUpstream, options: Partial<ServerOptions> = {}): Promise<Running> {
-  const dataDir = tempDir();
-  const app = await buildServer({
-    upstreams: [`${upstream.url}/simple/`],
-    dataDir,
-    http: { retries: 0, timeoutMs: 5000, env: {} },
-    ...options,
-  });
-  const url = await app.listen({ host: "127.0.0.1", port: 0 });
-  return {
-    app,
-    url,
-    async close() {
-      await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** A gate whose decision the test switches: hides the files of `hidden` versions; memoised per page and decision. */
 function switchableGate() {
   const clients: string[] = [];
@@ -153,8 +125,8 @@ test("only a valid, already normalised name without a query takes the fast path"
 
 describe("the fast path and the Fastify route give the same answers", () => {
   let upstream: RunningUpstream;
-  let fast: Running;
-  let plain: Running;
+  let fast: ListeningServer;
+  let plain: ListeningServer;
   const sink = logSink();
   const plainSink = logSink();
 
@@ -163,8 +135,8 @@ describe("the fast path and the Fastify route give the same answers", () => {
       fixture([project("pagepkg", ["1.0", "2.0"]), project("beta", ["0.5"])]),
     );
     const internal = { names: ["corp-secret"] };
-    fast = await listening(upstream, { internal, logger: { level: "info", stream: sink.stream } });
-    plain = await listening(upstream, {
+    fast = await listeningServer(upstream, { internal, logger: { level: "info", stream: sink.stream } });
+    plain = await listeningServer(upstream, {
       internal,
       pageFastPath: false,
       logger: { level: "info", stream: plainSink.stream },
@@ -244,13 +216,13 @@ describe("the fast path and the Fastify route give the same answers", () => {
 
 describe("nothing stale from the rendered-page cache on the fast path", () => {
   let upstream: RunningUpstream;
-  let server: Running;
+  let server: ListeningServer;
   const gate = switchableGate();
 
   before(async () => {
     upstream = await startUpstreamServer(fixture());
     // TTL 0: upstream is asked at every request, as after any page TTL.
-    server = await listening(upstream, { pageTtlMs: 0, gate: gate.gate, workerId: "4242" });
+    server = await listeningServer(upstream, { pageTtlMs: 0, gate: gate.gate, workerId: "4242" });
   });
   after(async () => {
     await server?.close();

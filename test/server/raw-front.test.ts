@@ -1,0 +1,511 @@
+// The raw HTTP/1.1 front (src/server/raw-front.ts): what it reads is read the same by node:http's own parser,
+// everything else reaches node:http byte for byte and in order, and hostile requests get exactly the answers they
+// get without the front.
+import assert from "node:assert/strict";
+import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
+import { connect, type Socket } from "node:net";
+import { after, before, describe, test } from "node:test";
+import fc from "fast-check";
+import { readFrontHead } from "../../src/server/raw-front.js";
+import {
+  type FixtureProject,
+  type RunningUpstream,
+  startUpstreamServer,
+} from "../support/upstream-server.js";
+import { type ListeningServer, listeningServer } from "./harness.js";
+
+const JSON_TYPE = "application/vnd.pypi.simple.v1+json";
+const HTML_TYPE = "application/vnd.pypi.simple.v1+html";
+
+function project(name: string, versions: string[]): FixtureProject {
+  return {
+    name,
+    releases: versions.map((version) => ({
+      version,
+      files: [{ filename: `${name}-${version}-py3-none-any.whl`, bytes: Buffer.from(`${name} ${version}`) }],
+    })),
+  };
+}
+
+describe("readFrontHead: the strict subset of HTTP/1.1 the front answers itself", () => {
+  const ok = (head: string) => readFrontHead(head, "127.0.0.1");
+
+  test("reads the heads pip, uv, curl and wrk send", () => {
+    const pip = ok(
+      'GET /simple/requests/ HTTP/1.1\r\nHost: 127.0.0.1:3141\r\nUser-Agent: pip/23.2.1 {"ci":null}\r\n' +
+        `Accept-Encoding: gzip, deflate\r\nAccept: ${JSON_TYPE}; q=1.0, ${HTML_TYPE}; q=0.1, text/html; q=0.01\r\n` +
+        'Connection: keep-alive\r\nIf-None-Match: "abc"\r\nAuthorization: Basic YWxpY2U6eA==',
+    );
+    assert.deepEqual(pip, {
+      method: "GET",
+      path: "/simple/requests/",
+      host: "127.0.0.1:3141",
+      accept: `${JSON_TYPE}; q=1.0, ${HTML_TYPE}; q=0.1, text/html; q=0.01`,
+      ifNoneMatch: '"abc"',
+      authorization: "Basic YWxpY2U6eA==",
+      ip: "127.0.0.1",
+    });
+    assert.equal(ok("HEAD /simple/x/ HTTP/1.1\r\nhost: h\r\naccept:*/*")?.method, "HEAD");
+    assert.equal(ok("GET /simple/x/ HTTP/1.1\r\nHost: h\r\nX-Empty:\r\nX-Tab:\tv\t")?.host, "h");
+    assert.equal(ok("GET /simple/x/ HTTP/1.1\r\nHost:h")?.host, "h");
+  });
+
+  test("leaves everything else to node:http", () => {
+    const refused = [
+      "POST /simple/x/ HTTP/1.1\r\nHost: h",
+      "get /simple/x/ HTTP/1.1\r\nHost: h",
+      "GET /simple/x/ HTTP/1.0\r\nHost: h",
+      "GET /simple/x/ HTTP/1.1 \r\nHost: h",
+      "GET  /simple/x/ HTTP/1.1\r\nHost: h",
+      "GET http://h/simple/x/ HTTP/1.1\r\nHost: h",
+      "GET /simple/x/?format=json HTTP/1.1\r\nHost: h",
+      "GET /simple/x/#f HTTP/1.1\r\nHost: h",
+      "GET /simple/a/b/ HTTP/1.1\r\nHost: h",
+      "GET /simple// HTTP/1.1\r\nHost: h",
+      "GET /packages/x/ HTTP/1.1\r\nHost: h",
+      "GET /simple/x/ HTTP/1.1",
+      "GET /simple/x/ HTTP/1.1\r\nHost:",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nHost: h",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nAccept: a\r\nAccept: b",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nIf-None-Match: a\r\nif-none-match: b",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nAuthorization: a\r\nAuthorization: b",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nContent-Length: 0",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nExpect: 100-continue",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nUpgrade: websocket",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nConnection: close",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nConnection: Upgrade",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nTE: trailers",
+      "GET /simple/x/ HTTP/1.1\r\nHost : h",
+      "GET /simple/x/ HTTP/1.1\r\n Host: h",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\n continued",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nX: a\rb",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nX: a\nb",
+      "GET /simple/x/ HTTP/1.1\nHost: h",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nX: a\0b",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nX: a\x7f",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\n: novalue",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nX(y): z",
+      "\r\nGET /simple/x/ HTTP/1.1\r\nHost: h",
+    ];
+    for (const head of refused) assert.equal(ok(head), null, JSON.stringify(head));
+  });
+
+  test("whatever it reads, node:http's strict parser reads the same way (property)", async () => {
+    // node:http as the oracle: every request it parses is recorded; the front's reading of a head must match it.
+    const seen: IncomingMessage[] = [];
+    const oracle = createServer((req, res) => {
+      seen.push(req);
+      res.end("ok");
+    });
+    await new Promise<void>((resolve) => oracle.listen(0, "127.0.0.1", resolve));
+    const port = (oracle.address() as { port: number }).port;
+    const ask = (bytes: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1");
+        let answer = "";
+        socket.setEncoding("latin1");
+        socket.on("data", (d: string) => (answer += d));
+        socket.on("error", reject);
+        socket.on("close", () => resolve(answer));
+        socket.end(bytes, "latin1");
+      });
+    // Mostly well-formed pieces, with every kind of damage mixed in: the accepted side must be reached often.
+    const token = fc.constantFrom(
+      "Accept",
+      "If-None-Match",
+      "Authorization",
+      "X-Foo",
+      "Connection",
+      "accept",
+    );
+    const value = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(
+          "h",
+          JSON_TYPE,
+          '"etag"',
+          "Basic YWxpY2U6eA==",
+          "keep-alive",
+          "",
+          " v ",
+          "a\tb",
+        ),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.string({
+          unit: fc.constantFrom("a", " ", "\t", "é", "\x80", "\xff", ";", "=", '"', ",", "\r", "\n", "\0"),
+        }),
+      },
+    );
+    const separator = fc.constantFrom(": ", ":", ":\t", " : ");
+    const line = fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(token, separator, value).map((p) => p.join("")) },
+      { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom("a", ":", " ", "\r", "\n", "\t", "-") }) },
+    );
+    const host = fc.oneof(
+      {
+        weight: 8,
+        arbitrary: fc.tuple(fc.constantFrom("Host", "host", "HOST"), separator, value).map((p) => p.join("")),
+      },
+      { weight: 1, arbitrary: fc.constant("Host: a\r\nHost: b") },
+      { weight: 1, arbitrary: fc.constant("") },
+    );
+    const pick = <T>(often: T, ...rarely: T[]) =>
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constant(often) },
+        { weight: 1, arbitrary: fc.constantFrom(...rarely) },
+      );
+    const head = fc
+      .tuple(
+        pick("GET", "HEAD", "Get", "POST"),
+        pick("/simple/pagepkg/", "/simple/a.b_c/", "/simple/%41/", "/simple/x/?q"),
+        pick("HTTP/1.1", "HTTP/1.0", "HTTP/1.1 "),
+        fc.array(line, { maxLength: 4 }),
+        host,
+        fc.nat(4),
+        pick("\r\n", "\n"),
+      )
+      .map(([method, path, version, lines, hostLine, at, eol]) => {
+        const all = [...lines];
+        if (hostLine !== "") all.splice(Math.min(at, all.length), 0, hostLine);
+        return [`${method} ${path} ${version}`, ...all].join(eol);
+      });
+    let accepted = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(head, async (h) => {
+          fc.pre(!h.includes("\r\n\r\n") && !h.includes("\n\n"));
+          const read = readFrontHead(h, "127.0.0.1");
+          if (read === null) return;
+          accepted++;
+          seen.length = 0;
+          const answer = await ask(`${h}\r\n\r\n`);
+          assert.match(
+            answer,
+            /^HTTP\/1\.1 200 /,
+            `node:http refused what the front reads: ${JSON.stringify(h)}`,
+          );
+          assert.equal(seen.length, 1);
+          const req = seen[0]!;
+          assert.equal(req.method, read.method);
+          assert.equal(req.url, read.path);
+          assert.equal(req.headers.host, read.host);
+          assert.equal(req.headers.accept, read.accept);
+          assert.equal(req.headers["if-none-match"], read.ifNoneMatch);
+          assert.equal(req.headers.authorization, read.authorization);
+          assert.equal(req.headers["content-length"], undefined);
+          assert.equal(req.headers["transfer-encoding"], undefined);
+        }),
+        { numRuns: 400 },
+      );
+    } finally {
+      await new Promise((resolve) => oracle.close(resolve));
+    }
+    // The generator really reached the accepted side often enough to mean something.
+    assert.ok(accepted >= 40, `only ${accepted} generated heads were accepted`);
+  });
+});
+
+interface Response {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Reads HTTP/1.1 responses off raw bytes (Content-Length bodies; `headOnly` for answers to HEAD). */
+function parseResponses(raw: string, headOnly: ReadonlySet<number> = new Set()): Response[] {
+  const out: Response[] = [];
+  let at = 0;
+  while (at < raw.length) {
+    const end = raw.indexOf("\r\n\r\n", at);
+    if (end < 0) break;
+    const [statusLine, ...lines] = raw.slice(at, end).split("\r\n");
+    const headers: Record<string, string> = {};
+    for (const l of lines) {
+      const colon = l.indexOf(":");
+      headers[l.slice(0, colon).toLowerCase()] = l.slice(colon + 1).trim();
+    }
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine ?? "")?.[1]);
+    const length = headOnly.has(out.length) || status === 304 ? 0 : Number(headers["content-length"] ?? 0);
+    out.push({ status, headers, body: raw.slice(end + 4, end + 4 + length) });
+    at = end + 4 + length;
+  }
+  return out;
+}
+
+/** Sends `chunks` on one connection (with `gapMs` between them), half-closes, and returns all the bytes read. */
+function exchange(port: number, chunks: string[], gapMs = 0): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect(port, "127.0.0.1");
+    let raw = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (d: string) => (raw += d));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(raw));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close after the exchange; read so far: ${raw.slice(0, 300)}`));
+    }, 10_000);
+    socket.on("close", () => clearTimeout(timer));
+    socket.once("connect", async () => {
+      for (const c of chunks) {
+        socket.write(c, "latin1");
+        if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+      }
+      socket.end();
+    });
+  });
+}
+
+/** One request with a stock client (which, unlike `exchange`, does not half-close before the answer). */
+function fetchPage(
+  port: number,
+  path: string,
+  accept = JSON_TYPE,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    httpRequest(`http://127.0.0.1:${port}${path}`, { headers: { accept } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on("error", reject)
+      .end();
+  });
+}
+
+/** Sends `bytes` on one connection and reads until `count` responses arrived (no half-close), then closes. */
+function readResponses(port: number, bytes: string, count: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let raw = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`fewer than ${count} answers; read: ${raw.slice(0, 300)}`));
+    }, 10_000);
+    socket.setEncoding("latin1");
+    socket.on("error", reject);
+    socket.on("data", (d: string) => {
+      raw += d;
+      const answers = parseResponses(raw);
+      if (
+        answers.length === count &&
+        answers.every((a) => a.body.length === Number(a.headers["content-length"]))
+      ) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(raw);
+      }
+    });
+    socket.write(bytes, "latin1");
+  });
+}
+
+const get = (path: string, headers = `Accept: ${JSON_TYPE}\r\n`) =>
+  `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n`;
+
+describe("the front on a running server", () => {
+  let upstream: RunningUpstream;
+  let front: ListeningServer;
+  let plain: ListeningServer;
+  let pagepkg: string;
+  let beta: string;
+
+  before(async () => {
+    upstream = await startUpstreamServer({
+      projects: [project("pagepkg", ["1.0", "2.0"]), project("beta", ["0.5"])],
+      maxAge: 0,
+    });
+    front = await listeningServer(upstream);
+    plain = await listeningServer(upstream, { rawFront: false });
+    // Cached and cleared on both servers (what needs no waiting is answered in the same turn by either way in).
+    for (const s of [front, plain]) {
+      for (const p of ["/simple/pagepkg/", "/simple/beta/"])
+        assert.equal((await fetchPage(s.port, p)).status, 200);
+    }
+    pagepkg = (await fetchPage(plain.port, "/simple/pagepkg/")).body;
+    beta = (await fetchPage(plain.port, "/simple/beta/")).body;
+  });
+  after(async () => {
+    await front?.close();
+    await plain?.close();
+    await upstream?.close();
+  });
+
+  test("pipelined requests are answered in order, with the same bytes node:http sends", async () => {
+    const raw = await exchange(front.port, [
+      get("/simple/pagepkg/") + get("/simple/beta/") + get("/simple/pagepkg/", `Accept: ${HTML_TYPE}\r\n`),
+    ]);
+    const answers = parseResponses(raw);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200],
+    );
+    assert.equal(answers[0]?.body, pagepkg);
+    assert.equal(answers[1]?.body, beta);
+    assert.match(answers[2]?.body ?? "", /<a href=/);
+    assert.equal(
+      answers[0]?.headers["keep-alive"],
+      `timeout=${Math.floor(front.app.server.keepAliveTimeout / 1000)}`,
+    );
+    assert.match(
+      answers[0]?.headers.date ?? "",
+      /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+    );
+    // The bytes of a direct answer are what the node:http path sends, transport headers aside.
+    const viaNode = parseResponses(await exchange(plain.port, [get("/simple/pagepkg/")]))[0]!;
+    for (const h of ["date", "keep-alive", "connection"]) {
+      delete viaNode.headers[h];
+      delete answers[0]!.headers[h];
+    }
+    assert.deepEqual(answers[0], viaNode);
+  });
+
+  test("a request the front does not answer hands the rest of the connection to node:http, in order", async () => {
+    const raw = await exchange(front.port, [
+      get("/simple/pagepkg/") +
+        get("/simple/PagePkg/") + // a redirect: Fastify's
+        get("/simple/beta/") +
+        `POST /simple/beta/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello${get("/simple/pagepkg/")}`,
+    ]);
+    const answers = parseResponses(raw);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 301, 200, 404, 200],
+    );
+    assert.equal(answers[1]?.headers.location, "/simple/pagepkg/");
+    assert.equal(answers[2]?.body, beta);
+    assert.equal(answers[4]?.body, pagepkg);
+  });
+
+  test("a head that arrives a byte at a time is answered", async () => {
+    const bytes = get("/simple/beta/");
+    const answers = parseResponses(await exchange(front.port, [...bytes], 1));
+    assert.equal(answers.length, 1);
+    assert.equal(answers[0]?.body, beta);
+  });
+
+  test("hostile requests get exactly the answers they get from node:http alone", async () => {
+    const hostile: string[][] = [
+      // A body hiding a second request: one request, not two.
+      [
+        `GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nContent-Length: ${get("/simple/beta/").length}\r\n\r\n${get("/simple/beta/")}`,
+      ],
+      [
+        `GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${get("/simple/beta/")}`,
+      ],
+      [
+        `GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+      ],
+      [`GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab`],
+      [`GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nHost: evil\r\n\r\n`],
+      [`GET /simple/pagepkg/ HTTP/1.1\r\n\r\n`],
+      [`GET /simple/pagepkg/ HTTP/1.1\nHost: h\n\n`],
+      [`GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n`],
+      [`GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nX: a\r\n folded\r\n\r\n`],
+      [`GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nX: ${"a".repeat(20_000)}\r\n\r\n`],
+      [`GET /simple/pagepkg/ HTTP/1.0\r\nHost: h\r\n\r\n`],
+      [`GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n${get("/simple/beta/")}`],
+      [`GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n`],
+      [`GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n`],
+      [`GET /simple/pagepkg/ HTTP/1.1\r\nHost: h\r\n\r\n`, `GARBAGE\r\n\r\n`],
+    ];
+    for (const chunks of hostile) {
+      const a = await exchange(front.port, chunks);
+      const b = await exchange(plain.port, chunks);
+      const what = JSON.stringify(chunks).slice(0, 160);
+      const statuses = (raw: string) => parseResponses(raw).map((r) => r.status);
+      assert.deepEqual(statuses(a), statuses(b), what);
+      assert.ok(statuses(a).length > 0, what);
+    }
+  });
+
+  test("an idle kept-alive connection is closed after keepAliveTimeout, a slow head after headersTimeout", async () => {
+    const server = front.app.server;
+    const [keepAlive, headers] = [server.keepAliveTimeout, server.headersTimeout];
+    server.keepAliveTimeout = 300;
+    server.headersTimeout = 300;
+    try {
+      const started = performance.now();
+      const socket = connect(front.port, "127.0.0.1");
+      let raw = "";
+      socket.setEncoding("latin1").on("data", (d: string) => (raw += d));
+      socket.write(get("/simple/beta/"));
+      await new Promise((resolve) => socket.on("close", resolve));
+      const idle = performance.now() - started;
+      assert.equal(parseResponses(raw)[0]?.status, 200);
+      assert.ok(idle >= 250 && idle < 5000, `closed after ${idle} ms`);
+
+      // Parts of a head trickling in for longer than headersTimeout: cut, nothing answered.
+      const slow = connect(front.port, "127.0.0.1");
+      let slowRaw = "";
+      slow.setEncoding("latin1").on("data", (d: string) => (slowRaw += d));
+      slow.on("error", () => undefined);
+      const closed = new Promise((resolve) => slow.on("close", resolve));
+      for (const part of [
+        "GET /simple/beta/ HTTP/1.1\r\n",
+        "Host: 127.0.0.1\r\n",
+        "X-A: 1\r\n",
+        "X-B: 2\r\n",
+      ]) {
+        if (slow.destroyed) break;
+        slow.write(part);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      if (!slow.destroyed) slow.write("\r\n");
+      await closed;
+      assert.equal(slowRaw, "");
+    } finally {
+      server.keepAliveTimeout = keepAlive;
+      server.headersTimeout = headers;
+    }
+  });
+
+  test("an answer that needs waiting (a page not cached yet) keeps the order of the requests behind it", async () => {
+    const own = await listeningServer(upstream);
+    try {
+      const raw = await readResponses(
+        own.port,
+        get("/simple/pagepkg/") + get("/simple/beta/") + get("/simple/pagepkg/"),
+        3,
+      );
+      const answers = parseResponses(raw);
+      assert.deepEqual(
+        answers.map((a) => [a.status, a.body]),
+        [
+          [200, pagepkg],
+          [200, beta],
+          [200, pagepkg],
+        ],
+      );
+    } finally {
+      await own.close();
+    }
+  });
+
+  test("closing the server ends the connections the front holds at once", async () => {
+    const own = await listeningServer(upstream);
+    assert.equal((await fetchPage(own.port, "/simple/beta/")).status, 200);
+    const held = connect(own.port, "127.0.0.1");
+    let heldRaw = "";
+    held.setEncoding("latin1").on("data", (d: string) => (heldRaw += d));
+    const heldClosed = new Promise((resolve) => held.on("close", resolve));
+    held.write(get("/simple/beta/"));
+    while (!heldRaw.includes("\r\n\r\n")) await new Promise((r) => setTimeout(r, 20));
+    const started = performance.now();
+    await own.close();
+    await heldClosed;
+    assert.ok(performance.now() - started < 3000, "close waited for the kept-alive connection");
+    assert.equal(parseResponses(heldRaw)[0]?.status, 200);
+  });
+
+  test("a stock HTTP client on keep-alive gets every answer through the front", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => fetchPage(front.port, "/simple/pagepkg/")),
+    );
+    assert.ok(answers.every((a) => a.status === 200 && a.body === pagepkg));
+  });
+});
