@@ -199,7 +199,7 @@ describe("readFrontHead: the strict subset of HTTP/1.1 the front answers itself"
           assert.equal(req.headers["content-length"], undefined);
           assert.equal(req.headers["transfer-encoding"], undefined);
         }),
-        { numRuns: 400 },
+        { numRuns: 800 },
       );
     } finally {
       await new Promise((resolve) => oracle.close(resolve));
