@@ -59,6 +59,8 @@ interface Memo {
   fingerprint: string;
   verdict: ProjectVerdict;
   checkedAt: number;
+  /** `verdict.validUntil` as a time (parsed once: the server asks for every cached page request). */
+  validUntilMs: number | null;
   filtered: FilteredProject;
 }
 
@@ -188,7 +190,7 @@ export class StoredProjectGate implements ProjectGate {
     return now - memo.checkedAt < this.recheckAfterMs &&
       memo.checkedAt > this.staleAll &&
       !this.stale.has(normalizeName(project.name)) &&
-      (memo.verdict.validUntil === null || now < Date.parse(memo.verdict.validUntil))
+      (memo.validUntilMs === null || now < memo.validUntilMs)
       ? memo
       : null;
   }
@@ -248,7 +250,8 @@ export class StoredProjectGate implements ProjectGate {
       memo && memo.verdict.evaluatedAt === verdict.evaluatedAt && memo.verdict.inputs === verdict.inputs
         ? memo.filtered
         : filterProjectInfo(project, verdict);
-    const next: Memo = { fingerprint, verdict, checkedAt: now, filtered };
+    const validUntilMs = verdict.validUntil === null ? null : Date.parse(verdict.validUntil);
+    const next: Memo = { fingerprint, verdict, checkedAt: now, validUntilMs, filtered };
     this.memo.set(project, next);
     return next;
   }
