@@ -161,11 +161,6 @@ function moreNames(names: string[]): string {
 
 const templateWords = new WeakMap<Dependency, string[]>();
 
-/** A-Z to a-z, other characters as they are (names and versions are ASCII). */
-function asciiLower(code: number): number {
-  return code >= 65 && code <= 90 ? code + 32 : code;
-}
-
 /** [A-Za-z0-9_], as the regular expression `\w`. */
 function isWordCode(code: number): boolean {
   return (
@@ -199,29 +194,30 @@ export function reasonTemplate(reason: string, dep: Dependency): string {
     if (isWordCode(c) || c === 45) return false;
     return !(c === 46 && end + 1 < reason.length && isWordCode(reason.charCodeAt(end + 1)));
   };
+  // Names and versions are ASCII: lower-casing A-Z alone keeps every position where it was.
+  const lowered = /[A-Z]/.test(reason) ? reason.replace(/[A-Z]+/g, (run) => run.toLowerCase()) : reason;
   const matchAt = (i: number): number => {
     if (!boundaryBefore(i)) return 0;
     for (const word of words) {
-      if (i + word.length > reason.length) continue;
-      let same = true;
-      for (let k = 0; k < word.length && same; k++) {
-        same = asciiLower(reason.charCodeAt(i + k)) === word.charCodeAt(k);
-      }
-      if (same && boundaryAfter(i + word.length)) return word.length;
+      if (lowered.startsWith(word, i) && boundaryAfter(i + word.length)) return word.length;
     }
     return 0;
   };
+  // Matches are tried only where a word occurs (native searches), in order, as a left-to-right scan would.
+  const starts: number[] = [];
+  for (const word of words) {
+    for (let at = lowered.indexOf(word); at >= 0; at = lowered.indexOf(word, at + 1)) starts.push(at);
+  }
+  if (starts.length === 0) return reason;
+  starts.sort((a, b) => a - b);
   let out = "";
   let copied = 0;
-  for (let i = 0; i < reason.length; ) {
+  for (const i of starts) {
+    if (i < copied) continue;
     const length = matchAt(i);
-    if (length === 0) {
-      i++;
-      continue;
-    }
+    if (length === 0) continue;
     out += `${reason.slice(copied, i)}\u0000`;
-    i += length;
-    copied = i;
+    copied = i + length;
   }
   return copied === 0 ? reason : out + reason.slice(copied);
 }
