@@ -502,6 +502,27 @@ describe("the front on a running server", () => {
     assert.equal(parseResponses(heldRaw)[0]?.status, 200);
   });
 
+  test("a client that sends requests without reading the answers is not read further", async () => {
+    // Without the pause the server would read on and queue ~27 KB of answer per 60-byte request, without bound.
+    const socket = connect(front.port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const batch = get("/simple/pagepkg/").repeat(1000);
+    let sent = 0;
+    const deadline = performance.now() + 10_000;
+    // Our own send buffer only grows once the kernel's buffers on both sides are full: the server stopped reading.
+    while (socket.writableLength < 4 << 20 && performance.now() < deadline) {
+      socket.write(batch);
+      sent += 1000;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    socket.destroy();
+    assert.ok(
+      socket.writableLength >= 4 << 20,
+      `the server read all ${sent} requests without their answers being read`,
+    );
+  });
+
   test("a stock HTTP client on keep-alive gets every answer through the front", async () => {
     const answers = await Promise.all(
       Array.from({ length: 30 }, () => fetchPage(front.port, "/simple/pagepkg/")),
