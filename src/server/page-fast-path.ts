@@ -102,6 +102,7 @@ export function pageFastPath(
       accept: headers.accept,
       format: undefined,
       ifNoneMatch: headers["if-none-match"],
+      acceptEncoding: headers["accept-encoding"],
       client: gateClient(headers.authorization, ip),
       baseUrl: () => `http://${headers.host}`,
     };
@@ -180,6 +181,7 @@ export function frontPageAnswer(
     accept: request.accept,
     format: undefined,
     ifNoneMatch: request.ifNoneMatch,
+    acceptEncoding: request.acceptEncoding,
     client: gateClient(request.authorization, request.ip),
     baseUrl: () => `http://${request.host}`,
   };

@@ -2,6 +2,7 @@
 // node:http fast path in front of it (page-fast-path.ts). Rendered bytes and their response headers are kept per
 // served ProjectInfo object and representation, so a cached page costs a few lookups and one write.
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
 import type { FilteredProject } from "./gate-hook.js";
 import { CONTENT_TYPES, type Negotiated, negotiateFormat, type SimpleFormat } from "./negotiate.js";
@@ -38,6 +39,8 @@ export interface PageQuestion {
   /** `?format=`, when given. */
   format: string | undefined;
   ifNoneMatch: string | undefined;
+  /** The request's Accept-Encoding: a page is sent gzip-compressed when it allows gzip. */
+  acceptEncoding: string | undefined;
   /** The gate's requester (`gateClient`). */
   client: string;
   /** `<protocol>://<host>` of the request, for internal pages (their file URLs are absolute). */
@@ -48,16 +51,21 @@ export interface PageLog {
   warn(obj: object, msg: string): void;
 }
 
+/** Smaller pages are sent as they are: compressing them saves less than it costs (and than the headers weigh). */
+export const GZIP_MIN_BYTES = 1024;
+
 /** Headers every representation of a simple page carries. */
 export function pageHeaders(
   format: SimpleFormat,
   etag: string,
   extra: Record<string, string> = {},
+  compressible = false,
 ): Record<string, string> {
   return {
     ...extra,
     "content-type": CONTENT_TYPES[format],
-    vary: "Accept",
+    // A page big enough to be sent gzip-compressed varies with Accept-Encoding too (shared caches must know).
+    vary: compressible ? "Accept, Accept-Encoding" : "Accept",
     etag,
     // Clients revalidate every time (a 304 is cheap): the gate's answer can change without the page changing.
     "cache-control": "max-age=0, must-revalidate",
@@ -72,13 +80,76 @@ export function renderedPage(
 ): RenderedPage {
   const body = Buffer.from(text, "utf8");
   const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
-  const notModified = pageHeaders(format, etag, extra);
-  return {
+  const compressible = body.length >= GZIP_MIN_BYTES;
+  const notModified = pageHeaders(format, etag, extra, compressible);
+  const page: RenderedPage = {
     body,
     etag,
     ok: { ...notModified, "content-length": String(body.length) },
     notModified,
   };
+  if (compressible) pageSources.set(page, { format, extra });
+  return page;
+}
+
+/** What a compressible page was made from, for its gzip representation. */
+const pageSources = new WeakMap<RenderedPage, { format: SimpleFormat; extra: Record<string, string> }>();
+/** Gzip representations, made on first request (most pages are only ever asked for by one kind of client). */
+const gzipped = new WeakMap<RenderedPage, RenderedPage>();
+
+/**
+ * The page gzip-compressed (`Content-Encoding: gzip`), or null when it is too small to gain from it. A
+ * representation of its own (RFC 9110 8.8.3): its own ETag (the page's with `-gz`), so a validator of one encoding
+ * never revalidates the other.
+ */
+export function gzipRepresentation(page: RenderedPage): RenderedPage | null {
+  const known = gzipped.get(page);
+  if (known !== undefined) return known;
+  const source = pageSources.get(page);
+  if (source === undefined) return null;
+  const body = gzipSync(page.body);
+  const etag = `${page.etag.slice(0, -1)}-gz"`;
+  const notModified = pageHeaders(source.format, etag, source.extra, true);
+  const gz: RenderedPage = {
+    body,
+    etag,
+    ok: { ...notModified, "content-encoding": "gzip", "content-length": String(body.length) },
+    notModified,
+  };
+  gzipped.set(page, gz);
+  return gz;
+}
+
+/** Accept-Encoding headers seen (clients send few distinct ones), and whether each allows gzip. */
+const gzipByAcceptEncoding = new Map<string, boolean>();
+
+/**
+ * Whether an Accept-Encoding header allows gzip (RFC 9110 12.5.3): `gzip` or `x-gzip` with a non-zero weight, or,
+ * when neither is named, `*` with one. Remembered per header value.
+ */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined || header === "") return false;
+  let allowed = gzipByAcceptEncoding.get(header);
+  if (allowed === undefined) {
+    let gzip: number | undefined;
+    let any: number | undefined;
+    for (const part of header.split(",")) {
+      const [coding = "", ...params] = part.split(";");
+      const name = coding.trim().toLowerCase();
+      let q = 1;
+      for (const param of params) {
+        const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(param);
+        if (m) q = Number(m[1]);
+      }
+      if (!Number.isFinite(q)) q = 0;
+      if (name === "gzip" || name === "x-gzip") gzip = Math.max(gzip ?? 0, q);
+      else if (name === "*") any = q;
+    }
+    allowed = gzip !== undefined ? gzip > 0 : any !== undefined && any > 0;
+    if (gzipByAcceptEncoding.size >= MEMO_ACCEPTS) gzipByAcceptEncoding.clear();
+    if (header.length <= MEMO_ACCEPT_LENGTH) gzipByAcceptEncoding.set(header, allowed);
+  }
+  return allowed;
 }
 
 export function etagMatches(header: string | undefined, etag: string): boolean {
@@ -89,8 +160,17 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   });
 }
 
-/** 200 with the page, or 304 when the client already has these bytes. */
-export function pageAnswer(page: RenderedPage, ifNoneMatch: string | undefined, stale = false): PageAnswer {
+/**
+ * 200 with the page (gzip-compressed when the client allows it and the page is big enough), or 304 when the client
+ * already has that representation's bytes.
+ */
+export function pageAnswer(
+  rendered: RenderedPage,
+  ifNoneMatch: string | undefined,
+  acceptEncoding: string | undefined,
+  stale = false,
+): PageAnswer {
+  const page = (acceptsGzip(acceptEncoding) && gzipRepresentation(rendered)) || rendered;
   if (etagMatches(ifNoneMatch, page.etag)) {
     return { status: 304, headers: page.notModified, body: null, stale };
   }
@@ -222,7 +302,7 @@ export class ProjectPages {
         );
       }
       // Internal projects skip the gate: what token holders upload is served as uploaded (PEP 792 status included).
-      return pageAnswer(this.render(info, format, null), q.ifNoneMatch);
+      return pageAnswer(this.render(info, format, null), q.ifNoneMatch, q.acceptEncoding);
     }
     const lookup = pages.peek(name);
     if (lookup === null || lookup.kind !== "page") return null;
@@ -245,7 +325,7 @@ export class ProjectPages {
       );
     }
     const page = this.render(filtered.project, format, filtered.blocked.size);
-    return pageAnswer(page, q.ifNoneMatch, lookup.stale);
+    return pageAnswer(page, q.ifNoneMatch, q.acceptEncoding, lookup.stale);
   }
 }
 

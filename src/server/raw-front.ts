@@ -28,6 +28,7 @@ export interface FrontRequest {
   host: string;
   accept: string | undefined;
   ifNoneMatch: string | undefined;
+  acceptEncoding: string | undefined;
   authorization: string | undefined;
   ip: string;
 }
@@ -80,6 +81,7 @@ export function readFrontHead(head: string, ip: string): FrontRequest | null {
   let host: string | undefined;
   let accept: string | undefined;
   let ifNoneMatch: string | undefined;
+  let acceptEncoding: string | undefined;
   let authorization: string | undefined;
   for (let i = 1; i < lines.length; i++) {
     const field = FIELD.exec(lines[i]!);
@@ -99,6 +101,10 @@ export function readFrontHead(head: string, ip: string): FrontRequest | null {
       case "if-none-match":
         if (ifNoneMatch !== undefined) return null;
         ifNoneMatch = value;
+        break;
+      case "accept-encoding":
+        if (acceptEncoding !== undefined) return null;
+        acceptEncoding = value;
         break;
       case "authorization":
         if (authorization !== undefined) return null;
@@ -125,6 +131,7 @@ export function readFrontHead(head: string, ip: string): FrontRequest | null {
     host,
     accept,
     ifNoneMatch,
+    acceptEncoding,
     authorization,
     ip,
   };

@@ -79,7 +79,11 @@ export async function simpleRoutes(app: FastifyInstance, options: SimpleRoutesOp
         },
       };
     }
-    return sendAnswer(reply, pageAnswer(root.pages[negotiated.format], request.headers["if-none-match"]));
+    const rootPage = root.pages[negotiated.format];
+    return sendAnswer(
+      reply,
+      pageAnswer(rootPage, request.headers["if-none-match"], request.headers["accept-encoding"]),
+    );
   });
 
   app.get<{ Params: { project: string } }>("/simple/:project", async (request, reply) => {
@@ -100,6 +104,7 @@ export async function simpleRoutes(app: FastifyInstance, options: SimpleRoutesOp
         accept: request.headers.accept,
         format: queryFormat(request),
         ifNoneMatch: request.headers["if-none-match"],
+        acceptEncoding: request.headers["accept-encoding"],
         client: gateContext(request).client,
         baseUrl: () => `${request.protocol}://${request.host}`,
       },

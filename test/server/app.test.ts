@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { before, test } from "node:test";
+import { gunzipSync } from "node:zlib";
 import type { ProjectGate } from "../../src/server/gate-hook.js";
 import type { SqliteStateStore } from "../../src/server/storage/state-store.js";
 import { buildDists, type Dists, fixtureOf, type RunningProxy, startProxy } from "./harness.js";
@@ -69,14 +70,16 @@ async function withProxy(
   }
 }
 
-test("content negotiation: Accept with q-values, ?format=, Vary: Accept, 406 when nothing fits", async () => {
+test("content negotiation: Accept with q-values, ?format=, Vary, 406 when nothing fits", async () => {
   await withProxy(async ({ app }) => {
     const page = (headers: Record<string, string>, query = "") =>
       app.inject({ method: "GET", url: `/simple/alpha-pkg/${query}`, headers });
     const json = await page({ accept: `${JSON_TYPE}, ${HTML_TYPE};q=0.2, text/html;q=0.01` });
     assert.equal(json.statusCode, 200);
     assert.equal(json.headers["content-type"], JSON_TYPE);
-    assert.equal(json.headers.vary, "Accept");
+    // Big enough to be sent compressed to clients that allow it: it varies with Accept-Encoding too.
+    assert.equal(json.headers.vary, "Accept, Accept-Encoding");
+    assert.equal(json.headers["content-encoding"], undefined);
     assert.equal(JSON.parse(json.body).meta["api-version"], "1.4");
 
     const preferHtml = await page({ accept: `${JSON_TYPE};q=0.5, ${HTML_TYPE};q=0.9` });
@@ -106,6 +109,58 @@ test("content negotiation: Accept with q-values, ?format=, Vary: Accept, 406 whe
     const root = await app.inject({ method: "GET", url: "/simple/", headers: { accept: JSON_TYPE } });
     assert.equal(root.statusCode, 200);
     assert.deepEqual(JSON.parse(root.body).projects, [{ name: "alpha-pkg" }]);
+  });
+});
+
+test("pages are sent gzip-compressed to clients that allow it, as a representation with its own ETag", async () => {
+  await withProxy(async ({ app }) => {
+    const page = (headers: Record<string, string>, url = "/simple/alpha-pkg/") =>
+      app.inject({ method: "GET", url, headers: { accept: JSON_TYPE, ...headers } });
+    const plain = await page({});
+    const gz = await page({ "accept-encoding": "gzip, deflate, br" });
+    assert.equal(gz.statusCode, 200);
+    assert.equal(gz.headers["content-encoding"], "gzip");
+    assert.equal(gz.headers.vary, "Accept, Accept-Encoding");
+    assert.equal(Number(gz.headers["content-length"]), gz.rawPayload.length);
+    assert.ok(gz.rawPayload.length < plain.rawPayload.length);
+    assert.deepEqual(gunzipSync(gz.rawPayload), plain.rawPayload);
+    assert.equal(gz.headers.etag, `${String(plain.headers.etag).slice(0, -1)}-gz"`);
+
+    // Each representation revalidates with its own validator only.
+    const etagGz = String(gz.headers.etag);
+    const etagPlain = String(plain.headers.etag);
+    assert.equal((await page({ "accept-encoding": "gzip", "if-none-match": etagGz })).statusCode, 304);
+    assert.equal((await page({ "if-none-match": etagPlain })).statusCode, 304);
+    assert.equal((await page({ "accept-encoding": "gzip", "if-none-match": etagPlain })).statusCode, 200);
+    assert.equal((await page({ "if-none-match": etagGz })).statusCode, 200);
+    const notModified = await page({ "accept-encoding": "gzip", "if-none-match": etagGz });
+    assert.equal(notModified.headers.etag, etagGz);
+    assert.equal(notModified.rawPayload.length, 0);
+
+    // Weights: gzip refused by q=0 (also when * allows everything), allowed through *.
+    for (const [acceptEncoding, compressed] of [
+      ["gzip;q=0", false],
+      ["*;q=1, gzip;q=0", false],
+      ["identity", false],
+      ["*", true],
+      ["x-gzip", true],
+      ["deflate, GZIP;q=0.5", true],
+    ] as const) {
+      const r = await page({ "accept-encoding": acceptEncoding });
+      assert.equal(r.headers["content-encoding"], compressed ? "gzip" : undefined, acceptEncoding);
+    }
+
+    // The root listing too; a small answer (a 406's text) as it is.
+    const root = await page({ "accept-encoding": "gzip" }, "/simple/");
+    assert.equal(root.statusCode, 200);
+    assert.equal(root.headers["content-encoding"], root.rawPayload.length >= 1024 ? "gzip" : undefined);
+    const refused = await app.inject({
+      method: "GET",
+      url: "/simple/alpha-pkg/",
+      headers: { accept: "application/xml", "accept-encoding": "gzip" },
+    });
+    assert.equal(refused.statusCode, 406);
+    assert.equal(refused.headers["content-encoding"], undefined);
   });
 });
 

@@ -132,7 +132,15 @@ describe("the fast path and the Fastify route give the same answers", () => {
 
   before(async () => {
     upstream = await startUpstreamServer(
-      fixture([project("pagepkg", ["1.0", "2.0"]), project("beta", ["0.5"])]),
+      fixture([
+        project("pagepkg", ["1.0", "2.0"]),
+        project("beta", ["0.5"]),
+        // Big enough to be sent gzip-compressed.
+        project(
+          "bigpkg",
+          Array.from({ length: 30 }, (_, i) => `1.${i}`),
+        ),
+      ]),
     );
     const internal = { names: ["corp-secret"] };
     fast = await listeningServer(upstream, { internal, logger: { level: "info", stream: sink.stream } });
@@ -162,6 +170,10 @@ describe("the fast path and the Fastify route give the same answers", () => {
       { path: "/simple/pagepkg/", method: "HEAD", headers: { accept: JSON_TYPE, "if-none-match": etag } },
       { path: "/simple/pagepkg/", headers: { accept: HTML_TYPE, "if-none-match": etag } },
       { path: "/simple/pagepkg/", headers: { accept: "application/xml" } },
+      { path: "/simple/bigpkg/", headers: { accept: JSON_TYPE, "accept-encoding": "gzip, deflate" } },
+      { path: "/simple/bigpkg/", headers: { accept: HTML_TYPE, "accept-encoding": "gzip" } },
+      { path: "/simple/bigpkg/", method: "HEAD", headers: { "accept-encoding": "gzip" } },
+      { path: "/simple/bigpkg/", headers: { accept: JSON_TYPE, "accept-encoding": "gzip;q=0" } },
       { path: "/simple/beta/", headers: { accept: JSON_TYPE, authorization: "Basic YWxpY2U6eA==" } },
       { path: "/simple/no-such-project/" },
       { path: "/simple/corp-secret/", headers: { accept: JSON_TYPE } },
@@ -181,6 +193,8 @@ describe("the fast path and the Fastify route give the same answers", () => {
       assert.equal(a.body, b.body, what);
     }
     // The cases really were different answers.
+    const gz = await rawRequest(`${fast.url}/simple/bigpkg/`, "GET", { "accept-encoding": "gzip" });
+    assert.equal(gz.headers["content-encoding"], "gzip");
     const head = await rawRequest(`${fast.url}/simple/pagepkg/`, "HEAD", { accept: JSON_TYPE });
     assert.equal(head.status, 200);
     assert.equal(head.body, "");

@@ -42,6 +42,7 @@ describe("readFrontHead: the strict subset of HTTP/1.1 the front answers itself"
       host: "127.0.0.1:3141",
       accept: `${JSON_TYPE}; q=1.0, ${HTML_TYPE}; q=0.1, text/html; q=0.01`,
       ifNoneMatch: '"abc"',
+      acceptEncoding: "gzip, deflate",
       authorization: "Basic YWxpY2U6eA==",
       ip: "127.0.0.1",
     });
@@ -69,6 +70,7 @@ describe("readFrontHead: the strict subset of HTTP/1.1 the front answers itself"
       "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nAccept: a\r\nAccept: b",
       "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nIf-None-Match: a\r\nif-none-match: b",
       "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nAuthorization: a\r\nAuthorization: b",
+      "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nAccept-Encoding: br",
       "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nContent-Length: 0",
       "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked",
       "GET /simple/x/ HTTP/1.1\r\nHost: h\r\nExpect: 100-continue",
@@ -196,6 +198,7 @@ describe("readFrontHead: the strict subset of HTTP/1.1 the front answers itself"
           assert.equal(req.headers.accept, read.accept);
           assert.equal(req.headers["if-none-match"], read.ifNoneMatch);
           assert.equal(req.headers.authorization, read.authorization);
+          assert.equal(req.headers["accept-encoding"], read.acceptEncoding);
           assert.equal(req.headers["content-length"], undefined);
           assert.equal(req.headers["transfer-encoding"], undefined);
         }),
