@@ -78,6 +78,11 @@ export interface ServeConfig {
    * (left out of the defaults so a config without it reads back as written).
    */
   workers?: ServeWorkers;
+  /**
+   * `raw-front` in [serve]: read cached-page requests off the connection below node:http (src/server/raw-front.ts).
+   * Absent means true (left out of the defaults, as `workers`).
+   */
+  rawFront?: boolean;
 }
 
 /** `[serve] workers` / `--workers`: a process count from 1 to MAX_SERVE_WORKERS, or `"auto"` (one per CPU). */
@@ -340,7 +345,7 @@ const UPSTREAM_KEYS = [
 const TOP_KEYS = ["fail-on", "max-db-age", "checks", "ignore", "serve", "index", ...UPSTREAM_KEYS];
 const INDEX_KEYS = ["url", "public-url", "concurrency", "timeout", "retries", "http2"];
 const IGNORE_KEYS = ["id", "reason", "until", "package"];
-const SERVE_KEYS = ["host", "port", "upstream", "data-dir", "mode", "workers"];
+const SERVE_KEYS = ["host", "port", "upstream", "data-dir", "mode", "workers", "raw-front"];
 
 class Validator {
   readonly errors: InputError[] = [];
@@ -617,6 +622,10 @@ class Validator {
             );
           break;
         }
+        case "raw-front":
+          if (typeof value === "boolean") config.serve.rawFront = value;
+          else this.error(line, `[serve]: \`raw-front\` must be true or false (got ${show(value)})`);
+          break;
         default:
           this.error(line, `[serve]: unknown key \`${key}\`${suggest(key, SERVE_KEYS)}`);
       }

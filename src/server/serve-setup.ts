@@ -117,6 +117,7 @@ export async function createServeApp(
       ...(clock ? { now: () => clock().getTime() } : {}),
       gate: gateFactory,
       internal: { names: config.upstream.internalNames, prefixes: config.upstream.internalPrefixes },
+      rawFront: config.serve.rawFront ?? true,
     });
   } catch (e) {
     store?.close();

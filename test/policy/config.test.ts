@@ -311,6 +311,18 @@ concurrency = 16
     assert.equal(r.config.failOn, "high");
   });
 
+  test("[serve] raw-front: true or false, absent means on", () => {
+    assert.equal(parse("[serve]\nraw-front = false\n").config.serve.rawFront, false);
+    assert.equal(parse("[serve]\nraw-front = true\n").config.serve.rawFront, true);
+    assert.equal(parse("[serve]\nport = 1\n").config.serve.rawFront, undefined);
+    const bad = parse('[serve]\nraw-front = "off"\n');
+    assert.deepEqual(
+      bad.errors.map((e) => `${e.line}: ${e.message}`),
+      ['2: [serve]: `raw-front` must be true or false (got "off")'],
+    );
+    assert.match(parse("[serve]\nrawfront = false\n").errors[0]!.message, /did you mean `raw-front`/);
+  });
+
   test("upstream accepts an array of URLs and rejects a non-http one", () => {
     const ok = parse('[serve]\nupstream = ["https://a.example/simple/", "http://b.example/simple/"]\n');
     assert.deepEqual(ok.config.serve.upstream, ["https://a.example/simple/", "http://b.example/simple/"]);

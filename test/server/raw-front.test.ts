@@ -12,6 +12,7 @@ import {
   type RunningUpstream,
   startUpstreamServer,
 } from "../support/upstream-server.js";
+import { startServe } from "./e2e-clients.js";
 import { type ListeningServer, listeningServer } from "./harness.js";
 
 const JSON_TYPE = "application/vnd.pypi.simple.v1+json";
@@ -532,4 +533,27 @@ describe("the front on a running server", () => {
     );
     assert.ok(answers.every((a) => a.status === 200 && a.body === pagepkg));
   });
+});
+
+test("[serve] raw-front = false leaves every request to node:http; the default takes cached pages", async () => {
+  // Which way answered shows in the bytes: node:http writes `Date:`, the front `date:`.
+  const fixture = { projects: [project("pagepkg", ["1.0", "2.0"])], maxAge: 0 };
+  for (const [toml, front] of [
+    ["", true],
+    ["[serve]\nraw-front = false\n", false],
+  ] as const) {
+    const server = await startServe({ fixture, toml, advisories: false });
+    try {
+      const port = Number(new URL(server.url).port);
+      const raw = await readResponses(port, get("/simple/pagepkg/") + get("/simple/pagepkg/"), 2);
+      assert.deepEqual(
+        parseResponses(raw).map((r) => r.status),
+        [200, 200],
+      );
+      assert.equal(raw.includes("\r\ndate: "), front, toml);
+      assert.equal(raw.includes("\r\nDate: "), !front, toml);
+    } finally {
+      await server.close();
+    }
+  }
 });
