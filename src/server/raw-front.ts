@@ -52,10 +52,16 @@ const MAX_HEAD_BYTES = 8192;
 const MAX_QUEUED_BYTES = 1 << 20;
 const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1");
 
-/** node:http's answer to bytes that are not a request (`socketOnError`), for a head the client cut short. */
+/** node:http's own answer to bytes that are not a request (`socketOnError`), when the server has no `clientError` listener. */
 const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
 const LF = 10;
 const CR = 13;
+
+/** Only CR and LF bytes. */
+function isBlank(buffer: Buffer): boolean {
+  for (const byte of buffer) if (byte !== CR && byte !== LF) return false;
+  return true;
+}
 
 /** True when a LF at or after `from` is not preceded by CR. */
 function hasBareLf(buffer: Buffer, from: number): boolean {
@@ -258,9 +264,20 @@ class FrontConnection {
   // As node:http does (without `httpAllowHalfOpen`): once the client is done sending, what is queued is sent and
   // the connection ends; an answer still awaited is dropped.
   private readonly onEnd = (): void => {
-    // A head cut short is what node:http answers 400 (its parser's error at the end of the stream).
-    if (this.pending !== null && !this.waiting) this.socket.end(BAD_REQUEST);
-    else this.socket.end();
+    const pending = this.pending;
+    // Blank lines between requests are allowed (RFC 9112 2.2); anything else left is a head cut short, which
+    // node:http reports as its parser's error at the end of the stream: through the server's `clientError`
+    // listeners (Fastify answers 400 with its JSON body), or node:http's own 400 when there are none.
+    if (pending === null || this.waiting || isBlank(pending)) {
+      this.socket.end();
+      return;
+    }
+    const error = Object.assign(new Error("Parse Error: Invalid EOF state"), {
+      code: "HPE_INVALID_EOF_STATE",
+      bytesParsed: 0,
+      rawPacket: pending,
+    });
+    if (!this.server.emit("clientError", error, this.socket)) this.socket.end(BAD_REQUEST);
   };
 
   constructor(

@@ -233,6 +233,23 @@ function parseResponses(raw: string, headOnly: ReadonlySet<number> = new Set()):
       headers[l.slice(0, colon).toLowerCase()] = l.slice(colon + 1).trim();
     }
     const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine ?? "")?.[1]);
+    if (!headOnly.has(out.length) && headers["transfer-encoding"]?.toLowerCase() === "chunked") {
+      // Chunks, then the last (size 0) chunk and the blank line after it (no trailers here).
+      let body = "";
+      let p = end + 4;
+      for (;;) {
+        const eol = raw.indexOf("\r\n", p);
+        if (eol < 0) return [...out, { status, headers, body }];
+        const size = Number.parseInt(raw.slice(p, eol), 16);
+        p = eol + 2;
+        if (!(size > 0)) break;
+        body += raw.slice(p, p + size);
+        p += size + 2;
+      }
+      out.push({ status, headers, body });
+      at = p + 2;
+      continue;
+    }
     const length = headOnly.has(out.length) || status === 304 ? 0 : Number(headers["content-length"] ?? 0);
     out.push({ status, headers, body: raw.slice(end + 4, end + 4 + length) });
     at = end + 4 + length;
@@ -390,6 +407,109 @@ describe("the front on a running server", () => {
     const answers = parseResponses(await exchange(front.port, [...bytes], 1));
     assert.equal(answers.length, 1);
     assert.equal(answers[0]?.body, beta);
+  });
+
+  test("random request streams get the same answers with the front as without it (differential)", async () => {
+    const request = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(
+          get("/simple/pagepkg/"),
+          get("/simple/beta/", `Accept: ${HTML_TYPE}\r\nAccept-Encoding: gzip\r\n`),
+          get("/simple/pagepkg/", 'If-None-Match: "nope"\r\n'),
+          // No HEAD (its answers announce a body they do not carry, which this test's reader cannot tell apart), and
+          // only answers given without waiting: the client here stops sending at once, and an answer still awaited
+          // then is dropped by node:http or not depending on timing (see "an answer that needs waiting" below).
+        ),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          get("/simple/PagePkg/"),
+          get("/simple/pagepkg/?format=text/html"),
+          "POST /simple/beta/ HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+          "GET /simple/beta/ HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+          "GET /simple/beta/ HTTP/1.0\r\nHost: h\r\n\r\n",
+          "GET /simple/beta/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        ),
+      },
+      {
+        weight: 2,
+        // A head with one damaged line: control characters, bare LF or CR, folding, odd separators.
+        arbitrary: fc
+          .tuple(
+            fc.string({
+              unit: fc.constantFrom("a", ":", " ", "\t", "\r", "\n", "\0", "\x7f", "é", "-", "H"),
+            }),
+            fc.boolean(),
+          )
+          .map(([line, before]) =>
+            before
+              ? `GET /simple/beta/ HTTP/1.1\r\n${line}\r\nHost: h\r\n\r\n`
+              : `GET /simple/beta/ HTTP/1.1\r\nHost: h\r\n${line}\r\n\r\n`,
+          ),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.string({ unit: fc.constantFrom("G", "E", "T", " ", "/", "\r", "\n", "x") }),
+      },
+    );
+    const stream = fc
+      .tuple(fc.array(request, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 2 }))
+      .map(([requests, cuts]) => {
+        const bytes = requests.join("");
+        const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const chunks: string[] = [];
+        let from = 0;
+        for (const c of at) {
+          chunks.push(bytes.slice(from, c));
+          from = c;
+        }
+        chunks.push(bytes.slice(from));
+        return chunks.filter((c) => c !== "");
+      });
+    const statuses = (raw: string) => parseResponses(raw).map((r) => r.status);
+    /**
+     * Equal, or the known differences, which all follow node:http's own handling of an error: when bytes that are
+     * not a request (or data after `Connection: close`) follow pipelined requests, node:http answers the error and
+     * closes without writing the answers it had queued before it, while the front has written its own already; and
+     * after such a close, whether node:http still answers what it read is timing. So: one sequence is the other
+     * with answers left out, and both end in the same error. A request read differently (smuggling) shows as
+     * another answer in order, or another last answer, or extra answers without a closing error.
+     */
+    const agree = (front: number[], node: number[]): boolean => {
+      if (front.length === node.length && front.every((s, i) => s === node[i])) return true;
+      const [long, short] = front.length >= node.length ? [front, node] : [node, front];
+      const last = short.at(-1);
+      if (last === undefined || last < 400 || long.at(-1) !== last) return false;
+      let i = 0;
+      for (const status of long) if (i < short.length && status === short[i]) i++;
+      return i === short.length;
+    };
+    /** `exchange`, but a connection reset ends it quietly (and says so). */
+    const exchangeOrReset = async (port: number, chunks: string[]) => {
+      try {
+        return { raw: await exchange(port, chunks), reset: false };
+      } catch {
+        return { raw: "", reset: true };
+      }
+    };
+    let compared = 0;
+    await fc.assert(
+      fc.asyncProperty(stream, async (chunks) => {
+        fc.pre(chunks.length > 0);
+        const a = await exchangeOrReset(front.port, chunks);
+        const b = await exchangeOrReset(plain.port, chunks);
+        // A server that closes on bad bytes while more are still arriving resets the connection, and the client may
+        // then lose answers already sent: nothing to compare.
+        if (a.reset || b.reset) return;
+        compared++;
+        const [fa, fb] = [statuses(a.raw), statuses(b.raw)];
+        assert.ok(agree(fa, fb), `front ${fa} / node:http ${fb}: ${JSON.stringify(chunks).slice(0, 400)}`);
+      }),
+      { numRuns: 300 },
+    );
+    assert.ok(compared >= 150, `only ${compared} streams ended without a reset`);
   });
 
   test("hostile requests get exactly the answers they get from node:http alone", async () => {
