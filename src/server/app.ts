@@ -196,6 +196,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
                 "request completed",
               )
           : undefined,
+        onError: (err) => app.log.error({ err }, "raw page front failed; the connection was closed"),
       });
       if (closeFront === null)
         app.log.warn("the raw page front could not be installed: pages are answered by node:http");

@@ -44,6 +44,8 @@ export interface RawFrontOptions {
   perProcess: ResponseHeaders | null;
   /** Called after each answered request (the access log), when given. */
   onAnswered?: ((request: FrontRequest, status: number, ms: number) => void) | undefined;
+  /** Told of an error of the front itself (a bug: the connection is then closed, the server goes on). */
+  onError?: ((error: unknown) => void) | undefined;
 }
 
 /** Larger heads go to node:http, which applies its own limit (16 KiB by default) and answers 431. */
@@ -194,7 +196,7 @@ export function installRawFront(server: Server, options: RawFrontOptions): (() =
   const httpConnection: (socket: Socket) => void = first;
   server.removeListener("connection", httpConnection);
   const held = new Set<FrontConnection>();
-  const { answer, perProcess, onAnswered } = options;
+  const { answer, perProcess, onAnswered, onError } = options;
   const perProcessLines = perProcess === null ? "" : headerLines(perProcess);
   // Per headers object: answers share them between requests (one per rendered page and status), so a cached page
   // is turned into bytes once a second, not once a request.
@@ -226,7 +228,15 @@ export function installRawFront(server: Server, options: RawFrontOptions): (() =
     return method === "HEAD" ? p.head : p.full;
   };
   server.on("connection", (socket: Socket) => {
-    const connection = new FrontConnection(socket, server, httpConnection, answer, responseBytes, onAnswered);
+    const connection = new FrontConnection(
+      socket,
+      server,
+      httpConnection,
+      answer,
+      responseBytes,
+      onAnswered,
+      onError,
+    );
     held.add(connection);
     socket.on("close", () => held.delete(connection));
   });
@@ -254,7 +264,15 @@ class FrontConnection {
   private readonly ip: string;
   private readonly keepAliveLines: string;
   private readonly headersTimeoutMs: number;
-  private readonly onData = (chunk: Buffer): void => this.read(chunk);
+  private readonly onData = (chunk: Buffer): void => {
+    // Whatever a request holds, a mistake of ours closes this connection, never the server.
+    try {
+      this.read(chunk);
+    } catch (error) {
+      this.socket.destroy();
+      this.reportError?.(error);
+    }
+  };
   private readonly onTimeout = (): void => {
     this.socket.destroy();
   };
@@ -287,6 +305,7 @@ class FrontConnection {
     private readonly answer: RawFrontOptions["answer"],
     private readonly responseBytes: ResponseBytes,
     private readonly onAnswered: RawFrontOptions["onAnswered"],
+    private readonly reportError: RawFrontOptions["onError"],
   ) {
     this.ip = socket.remoteAddress ?? "";
     // The server's own limits, read per connection as node:http does: idle time between requests, and the
@@ -395,7 +414,7 @@ class FrontConnection {
         }
         socket.resume();
         this.pendingSince = performance.now();
-        if (this.pending !== null) this.read(Buffer.alloc(0));
+        if (this.pending !== null) this.onData(Buffer.alloc(0));
       },
       () => socket.destroy(),
     );

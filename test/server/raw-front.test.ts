@@ -6,7 +6,7 @@ import { createServer, request as httpRequest, type IncomingMessage } from "node
 import { connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import { readFrontHead } from "../../src/server/raw-front.js";
+import { installRawFront, readFrontHead } from "../../src/server/raw-front.js";
 import {
   type FixtureProject,
   type RunningUpstream,
@@ -675,5 +675,33 @@ test("[serve] raw-front = false leaves every request to node:http; the default t
     } finally {
       await server.close();
     }
+  }
+});
+
+test("a mistake of the front closes that connection and is reported; the server goes on", async () => {
+  const errors: unknown[] = [];
+  const server = createServer((_req, res) => res.end("node:http"));
+  const body = Buffer.from("ok");
+  installRawFront(server, {
+    answer: (request) => {
+      if (request.path === "/simple/boom/") throw new Error("a bug");
+      return { status: 200, headers: { "content-length": "2" }, body, stale: false };
+    },
+    perProcess: null,
+    onError: (error) => errors.push(error),
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    assert.equal(await exchange(port, [get("/simple/boom/")]), "");
+    assert.equal(errors.length, 1);
+    assert.match(String(errors[0]), /a bug/);
+    const fine = parseResponses(await exchange(port, [get("/simple/fine/")]));
+    assert.deepEqual(
+      fine.map((r) => [r.status, r.body]),
+      [[200, "ok"]],
+    );
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
   }
 });
