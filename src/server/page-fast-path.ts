@@ -97,15 +97,14 @@ export function pageFastPath(
         );
       });
     }
-    const question = {
-      project,
+    const question = pageQuestion(project, {
+      host: headers.host,
       accept: headers.accept,
-      format: undefined,
       ifNoneMatch: headers["if-none-match"],
       acceptEncoding: headers["accept-encoding"],
-      client: gateClient(headers.authorization, ip),
-      baseUrl: () => `http://${headers.host}`,
-    };
+      authorization: headers.authorization,
+      ip,
+    });
     const answer = answerPage(projectPages, question, log, method, url);
     if (!(answer instanceof Promise)) {
       // A page held in memory with a remembered verdict: written in this turn, no promise in between.
@@ -176,14 +175,23 @@ export function frontPageAnswer(
 ): PageAnswer | Promise<PageAnswer> | null {
   const project = fastPathProject(request.path);
   if (project === null) return null;
-  const question: PageQuestion = {
+  return answerPage(projectPages, pageQuestion(project, request), log, request.method, request.path);
+}
+
+/** What a page's answer depends on, from the request headers either way in read (no `?format=` on these paths). */
+function pageQuestion(
+  project: string,
+  h: Pick<FrontRequest, "accept" | "ifNoneMatch" | "acceptEncoding" | "authorization" | "ip"> & {
+    host: string | undefined;
+  },
+): PageQuestion {
+  return {
     project,
-    accept: request.accept,
+    accept: h.accept,
     format: undefined,
-    ifNoneMatch: request.ifNoneMatch,
-    acceptEncoding: request.acceptEncoding,
-    client: gateClient(request.authorization, request.ip),
-    baseUrl: () => `http://${request.host}`,
+    ifNoneMatch: h.ifNoneMatch,
+    acceptEncoding: h.acceptEncoding,
+    client: gateClient(h.authorization, h.ip),
+    baseUrl: () => `http://${h.host}`,
   };
-  return answerPage(projectPages, question, log, request.method, request.path);
 }

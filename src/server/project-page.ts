@@ -82,18 +82,14 @@ export function renderedPage(
   const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
   const compressible = body.length >= GZIP_MIN_BYTES;
   const notModified = pageHeaders(format, etag, extra, compressible);
-  const page: RenderedPage = {
+  return {
     body,
     etag,
     ok: { ...notModified, "content-length": String(body.length) },
     notModified,
   };
-  if (compressible) pageSources.set(page, { format, extra });
-  return page;
 }
 
-/** What a compressible page was made from, for its gzip representation. */
-const pageSources = new WeakMap<RenderedPage, { format: SimpleFormat; extra: Record<string, string> }>();
 /** Gzip representations, made on first request (most pages are only ever asked for by one kind of client). */
 const gzipped = new WeakMap<RenderedPage, RenderedPage>();
 
@@ -105,11 +101,11 @@ const gzipped = new WeakMap<RenderedPage, RenderedPage>();
 export function gzipRepresentation(page: RenderedPage): RenderedPage | null {
   const known = gzipped.get(page);
   if (known !== undefined) return known;
-  const source = pageSources.get(page);
-  if (source === undefined) return null;
+  if (page.body.length < GZIP_MIN_BYTES) return null;
   const body = gzipSync(page.body);
   const etag = `${page.etag.slice(0, -1)}-gz"`;
-  const notModified = pageHeaders(source.format, etag, source.extra, true);
+  // The page's own headers (Vary already names Accept-Encoding at this size), with this representation's ETag.
+  const notModified = { ...page.notModified, etag };
   const gz: RenderedPage = {
     body,
     etag,

@@ -17,8 +17,7 @@
 // replayed through the socket's own stream in order, before anything read later.
 import { type Server, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import type { PageAnswer, ResponseHeaders } from "./project-page.js";
-import { STALE_WARNING } from "./services.js";
+import { answerHeaders, type PageAnswer, type ResponseHeaders } from "./project-page.js";
 
 /** What the front read from a request it may answer (header names lower-cased; undefined when absent). */
 export interface FrontRequest {
@@ -78,6 +77,18 @@ const REQUEST_LINE = /^(GET|HEAD) (\/simple\/[^\s/?#]{1,1000}\/) HTTP\/1\.1$/;
 const FIELD =
   /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\x21-\x7e\x80-\xff](?:[\x20-\x7e\x80-\xff\t]*[\x21-\x7e\x80-\xff])?)?[ \t]*$/;
 
+/** The headers the answer depends on, each allowed once. */
+const READ_HEADERS = ["host", "accept", "if-none-match", "accept-encoding", "authorization"] as const;
+/** Headers that announce a body or change the protocol: such a request is node:http's. */
+const REFUSED_HEADERS = new Set([
+  "content-length",
+  "transfer-encoding",
+  "expect",
+  "upgrade",
+  "te",
+  "trailer",
+]);
+
 /**
  * Reads one request head (the bytes before its blank line, as latin1). Returns null when the head is anything but
  * the strict form described above: the caller then hands the connection over.
@@ -86,61 +97,33 @@ export function readFrontHead(head: string, ip: string): FrontRequest | null {
   const lines = head.split("\r\n");
   const requestLine = REQUEST_LINE.exec(lines[0]!);
   if (requestLine === null) return null;
-  let host: string | undefined;
-  let accept: string | undefined;
-  let ifNoneMatch: string | undefined;
-  let acceptEncoding: string | undefined;
-  let authorization: string | undefined;
+  const read: Partial<Record<(typeof READ_HEADERS)[number], string>> = {};
   for (let i = 1; i < lines.length; i++) {
     const field = FIELD.exec(lines[i]!);
     // A lone CR or LF inside a line, obs-fold, a control character, an empty name: not ours to interpret.
     if (field === null) return null;
     const name = field[1]!.toLowerCase();
     const value = field[2] ?? "";
-    switch (name) {
-      case "host":
-        if (host !== undefined || value === "") return null;
-        host = value;
-        break;
-      case "accept":
-        if (accept !== undefined) return null;
-        accept = value;
-        break;
-      case "if-none-match":
-        if (ifNoneMatch !== undefined) return null;
-        ifNoneMatch = value;
-        break;
-      case "accept-encoding":
-        if (acceptEncoding !== undefined) return null;
-        acceptEncoding = value;
-        break;
-      case "authorization":
-        if (authorization !== undefined) return null;
-        authorization = value;
-        break;
-      case "connection":
-        if (value.toLowerCase() !== "keep-alive") return null;
-        break;
-      case "content-length":
-      case "transfer-encoding":
-      case "expect":
-      case "upgrade":
-      case "te":
-      case "trailer":
-        return null;
-      default:
-        break;
+    if ((READ_HEADERS as readonly string[]).includes(name)) {
+      // Twice is not ours to merge: node:http would join or pick, and the two must never disagree.
+      const key = name as (typeof READ_HEADERS)[number];
+      if (read[key] !== undefined) return null;
+      read[key] = value;
+    } else if (REFUSED_HEADERS.has(name)) {
+      return null;
+    } else if (name === "connection" && value.toLowerCase() !== "keep-alive") {
+      return null;
     }
   }
-  if (host === undefined) return null;
+  if (read.host === undefined || read.host === "") return null;
   return {
     method: requestLine[1] as "GET" | "HEAD",
     path: requestLine[2]!,
-    host,
-    accept,
-    ifNoneMatch,
-    acceptEncoding,
-    authorization,
+    host: read.host,
+    accept: read.accept,
+    ifNoneMatch: read["if-none-match"],
+    acceptEncoding: read["accept-encoding"],
+    authorization: read.authorization,
     ip,
   };
 }
@@ -197,7 +180,6 @@ export function installRawFront(server: Server, options: RawFrontOptions): (() =
   server.removeListener("connection", httpConnection);
   const held = new Set<FrontConnection>();
   const { answer, perProcess, onAnswered, onError } = options;
-  const perProcessLines = perProcess === null ? "" : headerLines(perProcess);
   // Per headers object: answers share them between requests (one per rendered page and status), so a cached page
   // is turned into bytes once a second, not once a request.
   const prepared = new WeakMap<ResponseHeaders, PreparedResponse>();
@@ -214,12 +196,10 @@ export function installRawFront(server: Server, options: RawFrontOptions): (() =
       p.body !== result.body ||
       p.connectionLines !== connectionLines
     ) {
-      const stale = result.stale ? `warning: ${STALE_WARNING}\r\n` : "";
       const status = `HTTP/1.1 ${result.status} ${STATUS_CODES[result.status] ?? "Unknown"}\r\n`;
-      const head = Buffer.from(
-        `${status}${perProcessLines}${stale}${headerLines(result.headers)}${dateLine}${connectionLines}`,
-        "latin1",
-      );
+      // The same headers, in the same order, as the node:http fast path writes (worker header, stale Warning).
+      const headers = headerLines(answerHeaders(result, perProcess));
+      const head = Buffer.from(`${status}${headers}${dateLine}${connectionLines}`, "latin1");
       const body = typeof result.body === "string" ? Buffer.from(result.body, "utf8") : result.body;
       const full = body === null ? head : Buffer.concat([head, body]);
       p = { second, body: result.body, connectionLines, full, head };
@@ -401,7 +381,6 @@ class FrontConnection {
     const socket = this.socket;
     this.waiting = true;
     this.pending = rest.length > 0 ? Buffer.from(rest) : null;
-    this.pendingSince = performance.now();
     socket.pause();
     result.then(
       (answer) => {
