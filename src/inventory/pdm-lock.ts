@@ -1,7 +1,7 @@
 // Reads pdm.lock into locked Dependency records, one per [[package]].
 import { normalizeName } from "../standards/names.js";
 import { makeDependency } from "./dependency.js";
-import { hashesOfFiles, inFileOrder, isTomlTable, lockTables } from "./toml-lines.js";
+import { fileHashes, inFileOrder, isTomlTable, lockTables } from "./toml-lines.js";
 import type { Dependency, ParseResult, Source } from "./types.js";
 
 /**
@@ -32,7 +32,7 @@ export function parsePdmLock(text: string, file: string): ParseResult {
     }
     const lockedVersion = typeof version === "string" ? version.trim() : null;
     const hashes = Array.isArray(pkg.files)
-      ? hashesOfFiles(pkg.files)
+      ? fileHashes(pkg.files)
       : (legacyFiles.get(`${normalizeName(rawName)} ${lockedVersion ?? ""}`) ?? []);
 
     dependencies.push(
@@ -72,7 +72,7 @@ function legacyHashes(metadata: unknown): Map<string, string[]> {
     const m = /^\s*([^\s[]+)(?:\[[^\]]*\])?\s+(\S+)\s*$/.exec(key);
     if (!m || !Array.isArray(files)) continue;
     const k = `${normalizeName(m[1]!)} ${m[2]!}`;
-    byKey.set(k, [...new Set([...(byKey.get(k) ?? []), ...hashesOfFiles(files)])]);
+    byKey.set(k, [...new Set([...(byKey.get(k) ?? []), ...fileHashes(files)])]);
   }
   return byKey;
 }

@@ -1,7 +1,7 @@
 // Reads poetry.lock (Poetry 1.x and 2.x) into locked Dependency records, one per [[package]].
 import { normalizeName } from "../standards/names.js";
 import { makeDependency } from "./dependency.js";
-import { hashesOfFiles, inFileOrder, isTomlTable, lockTables } from "./toml-lines.js";
+import { fileHashes, inFileOrder, isTomlTable, lockTables } from "./toml-lines.js";
 import type { Dependency, ParseResult, Source } from "./types.js";
 
 /**
@@ -33,7 +33,7 @@ export function parsePoetryLock(text: string, file: string): ParseResult {
     }
     const name = normalizeName(rawName);
 
-    const hashes = Array.isArray(pkg.files) ? hashesOfFiles(pkg.files) : (legacyFiles.get(name) ?? []);
+    const hashes = Array.isArray(pkg.files) ? fileHashes(pkg.files) : (legacyFiles.get(name) ?? []);
 
     let groups = groupsOf(pkg);
     const extras = extrasByPackage.get(name);
@@ -70,7 +70,7 @@ function legacyHashesByName(metadata: unknown): Map<string, string[]> {
   for (const [rawName, files] of Object.entries(metadata.files)) {
     if (!Array.isArray(files)) continue;
     const name = normalizeName(rawName);
-    byName.set(name, [...new Set([...(byName.get(name) ?? []), ...hashesOfFiles(files)])]);
+    byName.set(name, [...new Set([...(byName.get(name) ?? []), ...fileHashes(files)])]);
   }
   return byName;
 }

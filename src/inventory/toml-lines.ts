@@ -361,21 +361,29 @@ export function normalizeHashString(v: unknown): string | null {
   return `${m[1]!.toLowerCase()}:${m[2]!.toLowerCase()}`;
 }
 
+/** Where fileHashes gathers a lock entry's hashes before copying them out at their exact count. */
+const gathered: string[] = [];
+
 /**
- * The distinct `hash = "alg:hex"` values of a lock entry's file tables (poetry, pdm and uv write this shape),
- * appended to `out` (an array, not a Set: an entry has a handful of files, and lock files thousands of entries).
+ * The distinct `hash = "alg:hex"` values of a lock entry's file tables (poetry, pdm and uv write this shape):
+ * `first` (uv's `sdist` table), then each table of `files`. The result is sized to its hashes: an array grown by
+ * push from empty keeps room for 16, and lock files have thousands of entries.
  */
-export function hashesOfFiles(files: readonly unknown[], out: string[] = []): string[] {
-  for (const f of files) addFileHash(out, f);
-  return out;
+export function fileHashes(files: unknown, first?: unknown): string[] {
+  let count = first === undefined ? 0 : gatherHash(0, first);
+  if (Array.isArray(files)) for (let i = 0; i < files.length; i++) count = gatherHash(count, files[i]);
+  return gathered.slice(0, count);
 }
 
-/** Appends one file table's hash to `out` unless it is there already (or the table has none). */
-export function addFileHash(out: string[], file: unknown): void {
+/** Adds one file table's hash to the `count` gathered so far unless it is there already; returns the new count. */
+function gatherHash(count: number, file: unknown): number {
   // Any object will do (a cheaper test than isTomlTable, once per file): arrays and dates have no `hash`.
-  if (typeof file !== "object" || file === null) return;
+  if (typeof file !== "object" || file === null) return count;
   const h = normalizeHashString((file as { hash?: unknown }).hash);
-  if (h !== null && !out.includes(h)) out.push(h);
+  if (h === null) return count;
+  for (let i = 0; i < count; i++) if (gathered[i] === h) return count;
+  gathered[count] = h;
+  return count + 1;
 }
 
 /** One `[[package]]` (or `[[packages]]`) table of a lock file that has a name, with its line and an error sink. */
@@ -435,7 +443,8 @@ export function lockTables(text: string, file: string, key: "package" | "package
     return { ok: false, result: { dependencies: [], errors } };
   }
   const tables: LockTable[] = [];
-  for (const [index, entry] of packages.entries()) {
+  for (let index = 0; index < packages.length; index++) {
+    const entry: unknown = packages[index];
     const line = headerLines.length === packages.length ? (headerLines[index] ?? null) : null;
     if (!isTomlTable(entry)) {
       errors.push(errorAt(file, line, `[[${key}]] entry #${index + 1} is not a table`));

@@ -1,7 +1,7 @@
 // Reads uv.lock into locked Dependency records, with direct/transitive and group facts derived from its graph.
 import { normalizeName } from "../standards/names.js";
 import { makeDependency } from "./dependency.js";
-import { addFileHash, hashesOfFiles, inFileOrder, isTomlTable, lockTables } from "./toml-lines.js";
+import { fileHashes, inFileOrder, isTomlTable, type LockTable, lockTables } from "./toml-lines.js";
 import type { Dependency, ParseResult, Source } from "./types.js";
 
 /*
@@ -24,18 +24,16 @@ interface Edge {
 }
 
 interface Entry {
-  /** Position in the `[[package]]` array (the key of its extras in the graph walk). */
-  index: number;
+  /** The `[[package]]` table, its position and line. */
+  table: LockTable;
   /** Position in the list of entries read (the index of its facts in the graph walk's arrays). */
   slot: number;
   name: string;
-  /** The source is the workspace root directory (`editable`/`virtual` = "."). */
-  isRoot: boolean;
+  version: string | null;
+  source: SourceResult;
   dependencies: Edge[];
   optional: ReadonlyMap<string, Edge[]>;
   dev: ReadonlyMap<string, Edge[]>;
-  /** The record, built as the entry is read; its `groups` and `direct` are set once the graph is walked. */
-  dep: Dependency;
 }
 
 export function parseUvLock(text: string, file: string): ParseResult {
@@ -43,6 +41,8 @@ export function parseUvLock(text: string, file: string): ParseResult {
   if (!walked.ok) return walked.result;
   const { data, tables, errors } = walked;
 
+  // The graph is read first and the records made once it is walked, with their groups and `direct` known: a
+  // record made earlier and updated afterwards costs a second shape and a default groups list per package.
   const entries: Entry[] = [];
   // Entries by name and the workspace members are gathered in the same pass (each pass over thousands of
   // entries costs a warm-up of its own in a short run).
@@ -50,53 +50,58 @@ export function parseUvLock(text: string, file: string): ParseResult {
   const members = manifestMembers(data.manifest);
   // Thousands of packages name the same registry: one source record per distinct URL.
   const registries = new Map<string, SourceResult>();
-  for (const entry of tables) {
-    const { index: i, line, table: pkg, rawName } = entry;
+  for (let t = 0; t < tables.length; t++) {
+    const table = tables[t]!;
+    const { table: pkg, rawName } = table;
     const version = pkg.version;
     // uv omits `version` for packages whose version is dynamic (typically workspace members).
     if (version !== undefined && (typeof version !== "string" || version.trim() === "")) {
-      entry.at(`package "${rawName}": "version" must be a non-empty string`);
+      table.at(`package "${rawName}": "version" must be a non-empty string`);
       continue;
     }
-    const src = sourceOf(pkg.source, registries);
-    if (src.problem) entry.at(`package "${rawName}": ${src.problem}`);
+    const source = sourceOf(pkg.source, registries);
+    if (source.problem) table.at(`package "${rawName}": ${source.problem}`);
     const name = normalizeName(rawName);
     const e: Entry = {
-      index: i,
+      table,
       slot: entries.length,
       name,
-      isRoot: src.isRoot,
+      version: typeof version === "string" ? version.trim() : null,
+      source,
       dependencies: edgesOf(pkg.dependencies),
       optional: edgeTable(pkg["optional-dependencies"]),
       dev: edgeTable(pkg["dev-dependencies"]),
-      dep: makeDependency({
-        rawName,
-        format: "uv-lock",
-        file,
-        line,
-        lockedVersion: typeof version === "string" ? version.trim() : null,
-        hashes: hashesOf(pkg),
-        source: src.source,
-        editable: src.editable,
-      }),
     };
     entries.push(e);
     const sameName = byName.get(name);
     if (sameName) sameName.push(e);
     else byName.set(name, [e]);
-    if (e.isRoot) members.add(name);
+    if (source.isRoot) members.add(name);
   }
 
   const { direct, groups } =
     members.size > 0 ? walkGraph(entries, byName, members) : { direct: null, groups: null };
 
   const dependencies: Dependency[] = [];
-  for (const e of entries) {
+  for (let slot = 0; slot < entries.length; slot++) {
+    const e = entries[slot]!;
     if (members.has(e.name)) continue;
-    const reached = groups?.[e.slot];
-    if (reached && reached.length > 0) e.dep.groups = reached;
-    if (direct !== null) e.dep.direct = direct[e.slot] === 1;
-    dependencies.push(e.dep);
+    const reached = groups?.[slot];
+    const pkg = e.table.table;
+    dependencies.push(
+      makeDependency({
+        rawName: e.table.rawName,
+        format: "uv-lock",
+        file,
+        line: e.table.line,
+        lockedVersion: e.version,
+        hashes: fileHashes(pkg.wheels, pkg.sdist),
+        groups: reached && reached.length > 0 ? reached : undefined,
+        direct: direct === null ? null : direct[slot] === 1,
+        source: e.source.source,
+        editable: e.source.editable,
+      }),
+    );
   }
   return { dependencies, errors: inFileOrder(errors) };
 }
@@ -124,7 +129,7 @@ function walkGraph(
   const resolve = (edge: Edge): Entry[] => {
     const candidates = byName.get(edge.name) ?? [];
     if (edge.version === null) return candidates;
-    const exact = candidates.filter((c) => c.dep.version === edge.version);
+    const exact = candidates.filter((c) => c.version === edge.version);
     return exact.length > 0 ? exact : candidates;
   };
 
@@ -136,16 +141,25 @@ function walkGraph(
     for (const [extra, edges] of m.optional) roots.push({ label: `optional:${extra}`, edges });
     for (const [group, edges] of m.dev) roots.push({ label: group, edges });
   }
-  for (const root of roots) for (const edge of root.edges) for (const t of resolve(edge)) direct[t.slot] = 1;
+  for (const root of roots) {
+    for (let e = 0; e < root.edges.length; e++) {
+      const targets = resolve(root.edges[e]!);
+      for (let t = 0; t < targets.length; t++) direct[targets[t]!.slot] = 1;
+    }
+  }
 
+  // Indexed loops below, not for-of: this runs once per edge in code too short-lived to be optimised, where each
+  // for-of step allocates an iterator result (2.2 MB of garbage for a 5,000-package lock).
   const groups: (string[] | undefined)[] = new Array(entries.length);
   const seen = new Uint8Array(entries.length);
   for (const { label, edges } of roots) {
     seen.fill(0);
     const seenExtras = new Set<string>();
-    const queue: Edge[] = [...edges];
+    const queue: Edge[] = edges.slice();
     for (let edge = queue.pop(); edge !== undefined; edge = queue.pop()) {
-      for (const target of resolve(edge)) {
+      const targets = resolve(edge);
+      for (let t = 0; t < targets.length; t++) {
+        const target = targets[t]!;
         if (seen[target.slot] === 0) {
           seen[target.slot] = 1;
           // Members are walked through (their dependencies count) but get no group: they are not reported.
@@ -154,13 +168,15 @@ function walkGraph(
             if (!list) groups[target.slot] = [label];
             else if (!list.includes(label)) list.push(label);
           }
-          for (const next of target.dependencies) queue.push(next);
+          const next = target.dependencies;
+          for (let n = 0; n < next.length; n++) queue.push(next[n]!);
         }
-        for (const extra of edge.extras) {
-          const key = `${target.index}[${extra}]`;
+        for (let x = 0; x < edge.extras.length; x++) {
+          const key = `${target.table.index}[${edge.extras[x]}]`;
           if (seenExtras.has(key)) continue;
           seenExtras.add(key);
-          queue.push(...(target.optional.get(extra) ?? []));
+          const optional = target.optional.get(edge.extras[x]!);
+          if (optional) for (let n = 0; n < optional.length; n++) queue.push(optional[n]!);
         }
       }
     }
@@ -173,8 +189,11 @@ const NO_EXTRAS: readonly string[] = [];
 
 function edgesOf(v: unknown): Edge[] {
   if (!Array.isArray(v)) return [];
-  const edges: Edge[] = [];
-  for (const d of v) {
+  // Sized up front: an array grown by push from empty holds room for 16 (a lock has thousands of edge lists).
+  const edges = new Array<Edge>(v.length);
+  let count = 0;
+  for (let i = 0; i < v.length; i++) {
+    const d = v[i];
     // An inline table with a `name` string (a cheaper test than isTomlTable: this runs once per edge).
     if (typeof d !== "object" || d === null || typeof d.name !== "string") continue;
     // uv writes `extra = [...]` on edges (and `extras` in `[package.metadata]`); accept either.
@@ -182,12 +201,13 @@ function edgesOf(v: unknown): Edge[] {
     const extras: readonly string[] = Array.isArray(extrasValue)
       ? extrasValue.filter((x): x is string => typeof x === "string")
       : NO_EXTRAS;
-    edges.push({
+    edges[count++] = {
       name: normalizeName(d.name),
       version: typeof d.version === "string" ? d.version : null,
       extras,
-    });
+    };
   }
+  edges.length = count;
   return edges;
 }
 
@@ -199,12 +219,6 @@ function edgeTable(v: unknown): ReadonlyMap<string, Edge[]> {
   const table = new Map<string, Edge[]>();
   for (const [key, edges] of Object.entries(v)) table.set(key, edgesOf(edges));
   return table;
-}
-
-function hashesOf(pkg: Record<string, unknown>): string[] {
-  const hashes: string[] = [];
-  addFileHash(hashes, pkg.sdist);
-  return Array.isArray(pkg.wheels) ? hashesOfFiles(pkg.wheels, hashes) : hashes;
 }
 
 interface SourceResult {

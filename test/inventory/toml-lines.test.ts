@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { parse, stringify } from "smol-toml";
 import {
   arrayTableLinesQuick,
+  fileHashes,
   findTomlLine,
   indexTomlArrayTables,
   isTomlTable,
@@ -136,6 +137,36 @@ test("normalizeHashString gives what its regular-expression definition gives, fo
     fc.property(fc.string({ unit }), (v) => assert.equal(normalizeHashString(v), expected(v))),
     { numRuns: 2000 },
   );
+});
+
+test("fileHashes gives each valid hash of the file tables once, the first table's first, in an array of its own", () => {
+  const hash = fc.constantFrom("sha256:aa", "SHA256:AA", "sha256:bb", "md5:zz", "", 7);
+  const fileTable = fc.oneof(
+    fc.record({ hash }),
+    fc.record({ url: fc.string() }),
+    fc.constant(null),
+    fc.string(),
+  );
+  fc.assert(
+    fc.property(
+      fc.option(fileTable, { nil: undefined }),
+      fc.array(fileTable, { maxLength: 6 }),
+      (first, files) => {
+        const expected: string[] = [];
+        for (const f of first === undefined ? files : [first, ...files]) {
+          const h = typeof f === "object" && f !== null && "hash" in f ? normalizeHashString(f.hash) : null;
+          if (h !== null && !expected.includes(h)) expected.push(h);
+        }
+        const got = fileHashes(files, first);
+        assert.deepEqual(got, expected);
+        // Each call returns a new array: records must not share (or see later calls overwrite) their hashes.
+        assert.notEqual(fileHashes(files, first), got);
+        assert.deepEqual(got, expected);
+      },
+    ),
+    { numRuns: 1000 },
+  );
+  assert.deepEqual(fileHashes("not an array", { hash: "sha256:aa" }), ["sha256:aa"]);
 });
 
 test("normalizeHashString lower-cases algorithm:hex and rejects anything else", () => {
