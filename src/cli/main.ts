@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The pycustoms command line: one program, a subcommand per job; usage errors exit 2 without a stack trace.
+import { setFlagsFromString } from "node:v8";
 import { Command, CommanderError } from "./commander.js";
+import { gcFlagsFor } from "./gc-flags.js";
 import { EXIT, toolVersion, UsageError } from "./terminal.js";
 
 type Register = (program: Command) => void;
@@ -26,9 +28,18 @@ const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => 
   },
 ];
 
+/** The command a run names: its first argument that is not an option. */
+function commandName(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith("-"));
+}
+
+function tuneGcForBatchRun(argv: readonly string[]): void {
+  for (const flag of gcFlagsFor(commandName(argv))) setFlagsFromString(flag);
+}
+
 /** The command modules a run needs: the one whose command is the first argument, none for `--version`, else all. */
 export async function loadCommands(argv: readonly string[]): Promise<Register[]> {
-  const first = argv.slice(2).find((a) => !a.startsWith("-"));
+  const first = commandName(argv);
   if (first === undefined && argv.some((a) => a === "-V" || a === "--version")) return [];
   const named = COMMAND_MODULES.find((m) => first !== undefined && m.commands.includes(first));
   return Promise.all((named ? [named] : COMMAND_MODULES).map((m) => m.load()));
@@ -53,6 +64,7 @@ export function buildProgram(registers: readonly Register[]): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  tuneGcForBatchRun(argv);
   const program = buildProgram(await loadCommands(argv));
   try {
     await program.parseAsync(argv);
