@@ -7,3 +7,35 @@ import type BetterSqlite3 from "better-sqlite3";
 export const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
 /** An open database connection. */
 export type SqliteDatabase = BetterSqlite3.Database;
+
+/**
+ * Puts the database in WAL mode, waiting up to `timeoutMs` for other connections. SQLite converts the journal only
+ * with exclusive access and does not call the busy handler for that, so two processes opening one fresh file at
+ * once (two `db update` runs) had one fail at once with "database is locked" whatever its busy timeout. The switch
+ * is retried here until the deadline; WAL is a property of the file, so once any connection has switched it the
+ * others find it on and need no exclusive access at all.
+ */
+export function useWal(db: SqliteDatabase, timeoutMs: number): void {
+  // An in-memory database (tests) has no journal file and keeps its "memory" mode.
+  if (db.memory) return;
+  const deadline = Date.now() + timeoutMs;
+  for (let pauseMs = 2; ; pauseMs = Math.min(pauseMs * 2, 50)) {
+    try {
+      // Reading the mode takes only a shared lock, which does wait through the busy handler.
+      if (db.pragma("journal_mode", { simple: true }) === "wal") return;
+      if (db.pragma("journal_mode = WAL", { simple: true }) === "wal") return;
+    } catch (e) {
+      if (!isBusy(e) || Date.now() >= deadline) throw e;
+    }
+    if (Date.now() >= deadline) {
+      throw new Database.SqliteError("could not switch the database to WAL: it is busy", "SQLITE_BUSY");
+    }
+    // better-sqlite3 is synchronous: the caller is waiting on this thread anyway.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs);
+  }
+}
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}

@@ -4,7 +4,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Severity } from "../checks/types.js";
 import { describeFsError } from "../inventory/read.js";
-import { Database, type SqliteDatabase } from "../sqlite.js";
+import { Database, type SqliteDatabase, useWal } from "../sqlite.js";
 import { normalizeName } from "../standards/names.js";
 import { advisoryUrlIn, attachListedSummary, uncoveredListedVersions } from "./match.js";
 // The import side (YAML, JSON Schema, tar, zip) loads only when importing, keeping `audit` start-up light.
@@ -366,7 +366,7 @@ function openForImport(path: string, busyTimeoutMs: number): Db {
   try {
     db = new Database(path, { timeout: busyTimeoutMs });
     // WAL: readers (audits) keep working during an import, and an interrupted import leaves the last commit intact.
-    db.pragma("journal_mode = WAL");
+    useWal(db, busyTimeoutMs);
     db.pragma("synchronous = NORMAL");
     checkNotNewer(db, path);
     return db;

@@ -1,7 +1,7 @@
 // The server's small state: the last good upstream page per project (for outages) and the event log.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { Database, type SqliteDatabase } from "../../sqlite.js";
+import { Database, type SqliteDatabase, useWal } from "../../sqlite.js";
 import type { ProjectInfo } from "../../upstream/types.js";
 
 export interface StoredPage {
@@ -82,6 +82,9 @@ interface EventRow {
   detail: string;
 }
 
+/** How long a statement waits for another connection's lock before it fails with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
 /** SQLite (WAL) at one file path, e.g. `<data-dir>/state.sqlite`; `:memory:` for tests. */
 export class SqliteStateStore implements StateStore {
   /** The open database, for other stores (gate, registry) that keep their tables in the same file. */
@@ -90,10 +93,10 @@ export class SqliteStateStore implements StateStore {
 
   constructor(path: string, options: { now?: () => number } = {}) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
+    this.db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    // Server processes (--workers) open one file together.
+    useWal(this.db, BUSY_TIMEOUT_MS);
     this.db.pragma("synchronous = NORMAL");
-    this.db.pragma("busy_timeout = 5000");
     this.db.exec(SCHEMA);
     this.now = options.now ?? Date.now;
   }
