@@ -1,12 +1,14 @@
 // Release cooldown: a release younger than a few days has had no time to be noticed if it is malicious.
 //
 // A release's age runs from its earliest file upload (later wheels do not make it younger). A release exactly
-// `minReleaseAgeDays` old has cooled down. A release whose upload time is unknown never counts as cooled down.
+// `minReleaseAgeDays` old has cooled down. An audit reports a release whose upload time is unknown as a check that
+// could not run; the gate (`unknownCountsAsYoung`) holds it. The gate also judges each file of a cooled-down
+// release (`reportYoungFiles`): a new file added to an old release is how a hijacked account reaches pinned users.
 // For a range, the release the range would install now (the newest non-yanked one it admits, as pip picks) is
 // what is checked, and the newest cooled-down release the range admits is named as the alternative.
 import type { Dependency } from "../inventory/types.js";
 import { normalizeName } from "../standards/names.js";
-import type { ProjectInfo } from "../upstream/types.js";
+import type { ProjectFile, ProjectInfo } from "../upstream/types.js";
 import {
   type CheckResult,
   cannotRun,
@@ -21,8 +23,10 @@ import {
   releasesOf,
   releaseTimeMs,
   suggestionConstraint,
+  uploadTimeMs,
   upstreamFinding,
 } from "./releases.js";
+import type { Finding } from "./types.js";
 
 export interface ReleaseAgeOptions {
   /** Default 7. */
@@ -31,6 +35,10 @@ export interface ReleaseAgeOptions {
   exceptions?: Record<string, number>;
   /** Name the newest release that satisfies both the specifier and the cooldown (`evidence.newestAllowed`). */
   reportCooldownVersion?: boolean;
+  /** A release or file whose upload time is unknown is reported as within the cooldown (`evidence.uploadTime` null). */
+  unknownCountsAsYoung?: boolean;
+  /** Of a pinned release past the cooldown, report each file still within it (`evidence.file`). */
+  reportYoungFiles?: boolean;
 }
 
 export const DEFAULT_MIN_RELEASE_AGE_DAYS = 7;
@@ -73,9 +81,12 @@ function checkPinned(
   if (files.length === 0) return cannotRun(`${dep.rawName} ${version} is not on ${project.index}`);
   const released = releaseTimeMs(files);
   if (released === null) {
-    return cannotRun(`${project.index} gives no upload time for the files of ${dep.rawName} ${version}`);
+    const reason = `${project.index} gives no upload time for the files of ${dep.rawName} ${version}`;
+    return options.unknownCountsAsYoung ? ran([unknownAge(dep, version, days, reason)]) : cannotRun(reason);
   }
-  if (now.getTime() - released >= days * DAY_MS) return ran([]);
+  if (now.getTime() - released >= days * DAY_MS) {
+    return ran(options.reportYoungFiles ? youngFiles(dep, version, files, days, options, now) : []);
+  }
   const ageHours = hoursBetween(released, now);
   const evidence: Record<string, unknown> = {
     uploadTime: new Date(released).toISOString(),
@@ -97,6 +108,50 @@ function checkPinned(
       { fixedIn, url: projectPageUrl(project, version) },
     ),
   ]);
+}
+
+/** A release (or, given `file`, one of its files) whose upload time is unknown, reported as within the cooldown. */
+function unknownAge(dep: Dependency, version: string, days: number, reason: string, file?: string): Finding {
+  return upstreamFinding(
+    "release-age",
+    "medium",
+    dep,
+    `${reason}: ${file ?? `${dep.rawName} ${version}`} cannot be shown to be past the ${days}-day cooldown`,
+    { uploadTime: null, minReleaseAgeDays: days, ...(file === undefined ? {} : { file }) },
+  );
+}
+
+/** The files of a release past the cooldown that were uploaded within it (or, strictly, at an unknown time). */
+function youngFiles(
+  dep: Dependency,
+  version: string,
+  files: readonly ProjectFile[],
+  days: number,
+  options: ReleaseAgeOptions,
+  now: Date,
+): Finding[] {
+  const findings: Finding[] = [];
+  for (const f of files) {
+    const uploaded = uploadTimeMs(f.uploadTime);
+    if (uploaded === null) {
+      if (options.unknownCountsAsYoung) {
+        findings.push(unknownAge(dep, version, days, `no upload time for ${f.filename}`, f.filename));
+      }
+      continue;
+    }
+    if (now.getTime() - uploaded >= days * DAY_MS) continue;
+    const ageHours = hoursBetween(uploaded, now);
+    findings.push(
+      upstreamFinding(
+        "release-age",
+        "medium",
+        dep,
+        `${f.filename} was added to ${dep.rawName} ${version} ${ageHours} hours ago, within the ${days}-day cooldown (the release itself is older)`,
+        { file: f.filename, uploadTime: new Date(uploaded).toISOString(), ageHours, minReleaseAgeDays: days },
+      ),
+    );
+  }
+  return findings;
 }
 
 function checkRange(dep: Dependency, project: ProjectInfo, days: number, now: Date): CheckResult {
@@ -149,7 +204,11 @@ export function checkReleaseAge(
   const days = cooldownDays(dep, options);
   if (days <= 0) return ran([]);
   if (!project.capabilities.uploadTimes) {
-    return cannotRun(`${project.index} publishes no upload times (PEP 700), so release ages are unknown`);
+    const reason = `${project.index} publishes no upload times (PEP 700), so release ages are unknown`;
+    if (options.unknownCountsAsYoung && dep.version !== null) {
+      return ran([unknownAge(dep, dep.version, days, reason)]);
+    }
+    return cannotRun(reason);
   }
   return dep.version !== null
     ? checkPinned(dep, dep.version, project, days, options, now)

@@ -8,7 +8,9 @@
 // - "hide": this release fails a check under the policy (a vulnerability at or above `fail-on`, a size anomaly,
 //   a provenance regression); other releases stay, so resolvers pick an allowed one instead of failing.
 // - "pending": allowlist mode and no approval covers the release.
-// - "hold": younger than `min-release-age`, and no cooldown exception covers it.
+// - "hold": younger than `min-release-age` (or of unknown age), and no cooldown exception covers it. A file added
+//   to a release past the cooldown is held on its own while it is younger (`heldFiles`): the release's other files
+//   stay served.
 // Findings below `fail-on` are kept as notices and do not hide anything. Yanked releases are served with their
 // PEP 592 marker (installers honour it themselves); an archived or deprecated project stays installable, flagged.
 //
@@ -89,6 +91,8 @@ export interface VersionVerdict {
   findings: Finding[];
   /** What is worth knowing about a served release: findings below `fail-on`, yanks, lifted findings. */
   notices: string[];
+  /** Files of the release held back while the rest is served (a file added within the cooldown), with the reason. */
+  heldFiles?: Record<string, string>;
 }
 
 export interface ProjectVerdict {
@@ -151,9 +155,16 @@ export function upstreamFingerprint(project: ProjectInfo): string {
 }
 
 /** The non-upstream inputs of a verdict, hashed: a new advisory, policy, approval or exception changes it. */
+/**
+ * Changes whenever the evaluation itself changes what it decides, so that verdicts remembered by an older version
+ * are computed again (2: files added to an old release within the cooldown are held; unknown ages are held).
+ */
+const EVALUATION_REVISION = 2;
+
 export function inputsFingerprint(ctx: EvaluationContext, project: string): string {
   const c = ctx.config;
   const content = JSON.stringify([
+    EVALUATION_REVISION,
     ctx.advisories.map((a) => [a.id, a.modified, a.withdrawn]).sort(),
     c.failOn,
     c.checks,
@@ -291,7 +302,12 @@ function phraseOf(f: Finding): string {
     case "typosquat":
       return `possible typosquat of "${String(e.target)}" (rank ${String(e.rank)})`;
     case "release-age":
-      return `released ${String(e.ageHours)} hours ago, within the ${String(e.minReleaseAgeDays)}-day cooldown`;
+      if (e.uploadTime === null) {
+        return `upload time unknown: cannot be shown to be past the ${String(e.minReleaseAgeDays)}-day cooldown`;
+      }
+      return typeof e.file === "string"
+        ? `${e.file} added ${String(e.ageHours)} hours ago, within the ${String(e.minReleaseAgeDays)}-day cooldown`
+        : `released ${String(e.ageHours)} hours ago, within the ${String(e.minReleaseAgeDays)}-day cooldown`;
     case "size-anomaly":
       return `size anomaly: ${e.ratio === null ? "grew from an empty file" : `${String(e.ratio)}× the size`} of ${String(e.previousVersion)}`;
     case "provenance-regression":
@@ -333,6 +349,7 @@ interface Outcome {
   decision: VersionDecision;
   reasons: { decision: VersionDecision; text: string }[];
   notices: string[];
+  heldFiles: Record<string, string>;
 }
 
 function raise(o: Outcome, decision: VersionDecision, text: string): void {
@@ -387,7 +404,12 @@ export function evaluateProject(project: ProjectInfo, ctx: EvaluationContext): P
       ...checkReleaseAge(
         dep,
         own,
-        { minReleaseAgeDays: policy.minReleaseAgeDays, exceptions: policy.releaseAgeExceptions },
+        {
+          minReleaseAgeDays: policy.minReleaseAgeDays,
+          exceptions: policy.releaseAgeExceptions,
+          unknownCountsAsYoung: true,
+          reportYoungFiles: true,
+        },
         now,
       ).findings,
     );
@@ -411,7 +433,7 @@ export function evaluateProject(project: ProjectInfo, ctx: EvaluationContext): P
 
   const versions = new Map<string, VersionVerdict>();
   for (const { group, active } of perRelease) {
-    const o: Outcome = { decision: "allow", reasons: [], notices: [] };
+    const o: Outcome = { decision: "allow", reasons: [], notices: [], heldFiles: {} };
     const findings = [...active];
     for (const f of malicious.values()) {
       if (!findings.some((g) => g.kind === "malicious" && g.id === f.id)) findings.push(f);
@@ -434,6 +456,7 @@ export function evaluateProject(project: ProjectInfo, ctx: EvaluationContext): P
       findings,
       notices: [...new Set(o.notices)],
     };
+    if (Object.keys(o.heldFiles).length > 0) verdict.heldFiles = o.heldFiles;
     for (const text of group.texts) versions.set(text, verdict);
   }
 
@@ -514,7 +537,13 @@ function decideFinding(
     return;
   }
   if (f.kind === "release-age") {
-    raise(o, "hold", phraseOf(f));
+    const file = f.evidence?.file;
+    if (typeof file === "string") {
+      o.heldFiles[file] = phraseOf(f);
+      o.notices.push(`held: ${phraseOf(f)}`);
+    } else {
+      raise(o, "hold", phraseOf(f));
+    }
     const end = cooldownEndMs(f);
     if (end !== null) wakeUps.push(end);
     return;
@@ -560,7 +589,17 @@ export function decideFile(verdict: ProjectVerdict, file: ProjectFile): FileDeci
       reason: refusalLine(verdict.project, file.version, ["not evaluated yet: retry"]),
     };
   }
-  if (v.decision === "allow") return { allow: true, version: file.version };
+  if (v.decision === "allow") {
+    // A file added to the release within the cooldown is held while the release's other files are served.
+    const held = v.heldFiles?.[file.filename];
+    if (held === undefined) return { allow: true, version: file.version };
+    return {
+      allow: false,
+      decision: "hold",
+      version: file.version,
+      reason: refusalLine(verdict.project, file.version, [held]),
+    };
+  }
   return {
     allow: false,
     decision: v.decision,

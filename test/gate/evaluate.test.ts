@@ -229,6 +229,65 @@ test("the cooldown holds a 2-day-old release back until it is 7 days old; a cool
   assert.equal(expired.versions.get("0.29.0")?.decision, "hold");
 });
 
+test("a file added to an old release within the cooldown is held on its own; the release's other files stay", () => {
+  const added = wheel("popular-pkg", "1.0.0", "py3-none-any", { uploadTime: daysAgo(0.5) });
+  added.filename = "popular_pkg-1.0.0-1-py3-none-any.whl"; // a build tag: pip prefers it over the old wheel
+  const pkg = project("popular-pkg", [
+    wheel("popular-pkg", "1.0.0", "py3-none-any", { uploadTime: daysAgo(900) }),
+    sdist("popular-pkg", "1.0.0", { uploadTime: daysAgo(900) }),
+    added,
+  ]);
+  const verdict = evaluateProject(pkg, ctx());
+  const release = verdict.versions.get("1.0.0");
+  assert.equal(release?.decision, "allow");
+  assert.deepEqual(release?.heldFiles, {
+    [added.filename]: `${added.filename} added 12 hours ago, within the 7-day cooldown`,
+  });
+  const page = filterProjectInfo(pkg, verdict);
+  assert.deepEqual(
+    page.project.files.map((f) => f.filename),
+    pkg.files.filter((f) => f !== added).map((f) => f.filename),
+  );
+  assert.equal(
+    page.blocked.get(added.filename),
+    `pycustoms: popular-pkg 1.0.0 blocked: ${added.filename} added 12 hours ago, within the 7-day cooldown`,
+  );
+  assert.deepEqual(decideFile(verdict, pkg.files[0]!), { allow: true, version: "1.0.0" });
+  // The verdict comes due when the file's cooldown ends; then the file is served.
+  assert.equal(verdict.validUntil, daysAgo(-6.5));
+  const later = evaluateProject(pkg, ctx({ now: new Date(daysAgo(-6.5)) }));
+  assert.equal(later.versions.get("1.0.0")?.heldFiles, undefined);
+  // A cooldown exception for the release lets the new file through too.
+  const exception: GateException = {
+    project: "popular-pkg",
+    specifier: "==1.0.0",
+    kind: "cooldown",
+    reason: "rebuilt wheel we asked for",
+    expiresAt: null,
+    createdBy: "alice",
+  };
+  assert.equal(
+    evaluateProject(pkg, ctx({ exceptions: [exception] })).versions.get("1.0.0")?.heldFiles,
+    undefined,
+  );
+});
+
+test("a release whose upload time the index does not give is held: its age cannot clear the cooldown", () => {
+  const unknown = project("mirror-pkg", [sdist("mirror-pkg", "2.0.0", { uploadTime: null })]);
+  const verdict = evaluateProject(unknown, ctx());
+  assert.equal(verdict.versions.get("2.0.0")?.decision, "hold");
+  assert.match(verdict.versions.get("2.0.0")?.reasons[0] ?? "", /^upload time unknown/);
+  const noTimes = project("mirror-pkg", [sdist("mirror-pkg", "2.0.0", { uploadTime: null })], {
+    capabilities: { uploadTimes: false },
+  });
+  assert.equal(evaluateProject(noTimes, ctx()).versions.get("2.0.0")?.decision, "hold");
+  // An operator who turns the cooldown off, or the check, serves it.
+  for (const toml of ['min-release-age = "0d"', "[checks]\nrelease-age = false"]) {
+    const config = configFrom(toml);
+    assert.equal(evaluateProject(noTimes, ctx({ config })).versions.get("2.0.0")?.decision, "allow", toml);
+  }
+});
+
 test("min-release-age comes from the configuration", () => {
   const fresh = project("httpx", [sdist("httpx", "0.29.0", { uploadTime: daysAgo(2) })]);
   const config = configFrom('min-release-age = "1d"');

@@ -28,7 +28,14 @@ async function slowUpstream() {
           name: "slow-pkg",
           versions: ["1.0"],
           files: [
-            { filename: FILE, url: `${base}/files/${FILE}`, hashes: { sha256: SHA256 }, size: BYTES.length },
+            {
+              filename: FILE,
+              url: `${base}/files/${FILE}`,
+              hashes: { sha256: SHA256 },
+              size: BYTES.length,
+              // Past the cooldown: a file of unknown age would be held, and this test is about downloads.
+              "upload-time": "2024-01-01T00:00:00.000000Z",
+            },
           ],
         }),
       );
@@ -141,6 +148,8 @@ test("kill -9 during a download: the partial file is never served, removed at re
       }).on("error", () => resolve({ aborted: true }));
     });
     const { aborted } = await cut;
+    // Refused or finished before the cut: end the server anyway, so that the assertions below fail instead of hanging.
+    if (first.child.signalCode === null) first.child.kill("SIGKILL");
     await exited(first.child);
     assert.equal(aborted, true);
     assert.ok(received < BYTES.length);
