@@ -9,8 +9,17 @@ import type { AuditResult } from "../report/audit-result.js";
 import { formatError } from "../report/inventory-table.js";
 import { type Command, Option } from "./commander.js";
 import { storeErrorToUsage } from "./db.js";
-import { nothingRead } from "./inventory.js";
-import { colorEnabled, EXIT, emit, prettyJson, toolVersion, UsageError, warn } from "./terminal.js";
+import { assertFoundManifests, nothingRead } from "./inventory.js";
+import {
+  colorEnabled,
+  EXIT,
+  emit,
+  prettyJson,
+  repeatable,
+  toolVersion,
+  UsageError,
+  warn,
+} from "./terminal.js";
 
 interface AuditOptions {
   env?: string[];
@@ -90,7 +99,11 @@ export function registerAudit(program: Command): void {
       "Audit dependencies: pins and hashes, known vulnerabilities and known-malicious packages, and what the package index says (status, yanks, release age, typosquats, hashes, provenance, sizes, dependency confusion, owners), under one policy",
     )
     .argument("[paths...]", "files or directories (searched recursively); default: .")
-    .option("--env <dir...>", "also audit an installed environment (a virtualenv or site-packages folder)")
+    .option(
+      "--env <dir>",
+      "also audit an installed environment (a virtualenv or site-packages folder); repeatable",
+      repeatable,
+    )
     .addOption(
       new Option("-f, --format <format>", "output format")
         .choices(["table", "json", "sarif", "markdown", "cyclonedx"])
@@ -102,7 +115,11 @@ export function registerAudit(program: Command): void {
       "--config <file>",
       "policy file (default: pycustoms.toml or [tool.pycustoms] in pyproject.toml, searched upwards)",
     )
-    .option("--ignore <id...>", "ignore an advisory id or alias, or a check id, for this run")
+    .option(
+      "--ignore <id>",
+      "ignore an advisory id or alias, or a check id, for this run; repeatable",
+      repeatable,
+    )
     .option(
       "--index-url <url>",
       "package index the upstream checks ask (default: [index] url, else the requirement file's --index-url, else pip's configuration, else PyPI); credentials are never printed",
@@ -167,9 +184,7 @@ export function registerAudit(program: Command): void {
         progress.done();
       }
       const { result, inventory } = run;
-      if (inventory.files.length === 0 && inventory.errors.length === 0) {
-        throw new UsageError(`no manifests, lock files or SBOMs found in ${paths.join(", ") || "."}`);
-      }
+      assertFoundManifests(inventory, paths);
       for (const w of run.warnings) warn(w);
       emit((await writer)(result), opts.output);
       process.exitCode = nothingRead(inventory) ? EXIT.error : run.exitCode;

@@ -6,7 +6,7 @@ import { formatError } from "../report/inventory-table.js";
 import { jsonText } from "../report/json-text.js";
 import { style } from "../report/style.js";
 import { type Command, Option } from "./commander.js";
-import { inventoryForCli, nothingRead } from "./inventory.js";
+import { assertFoundManifests, inventoryForCli, nothingRead } from "./inventory.js";
 import { colorEnabled, EXIT, emit, prettyJson } from "./terminal.js";
 
 function findingJson(f: Finding): Record<string, unknown> {
@@ -37,6 +37,7 @@ export function registerCheckPins(program: Command): void {
     .option("-o, --output <file>", "write the report to a file instead of stdout")
     .action(async (paths: string[], opts: { format: string; output?: string }) => {
       const inv = await inventoryForCli(paths, {});
+      assertFoundManifests(inv, paths);
       const findings = checkPins(inv.dependencies);
       if (opts.format === "json") {
         const doc = {

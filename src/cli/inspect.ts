@@ -5,7 +5,16 @@ import { loadConfig } from "../policy/config.js";
 import { formatError } from "../report/inventory-table.js";
 import { isValidName } from "../standards/names.js";
 import { type Command, Option } from "./commander.js";
-import { colorEnabled, EXIT, emit, prettyJson, toolVersion, UsageError, warn } from "./terminal.js";
+import {
+  colorEnabled,
+  EXIT,
+  emit,
+  prettyJson,
+  repeatable,
+  toolVersion,
+  UsageError,
+  warn,
+} from "./terminal.js";
 
 interface InspectOptions {
   indexUrl?: string;
@@ -55,7 +64,11 @@ export function registerInspect(program: Command): void {
     )
     .option("--releases <n>", "how many of the newest releases to list", String(DEFAULT_RELEASES_SHOWN))
     .option("--config <file>", "policy file (default: pycustoms.toml or [tool.pycustoms], searched upwards)")
-    .option("--ignore <id...>", "ignore an advisory id or alias, or a check id, for this run")
+    .option(
+      "--ignore <id>",
+      "ignore an advisory id or alias, or a check id, for this run; repeatable",
+      repeatable,
+    )
     .addOption(
       new Option("--fail-on <severity>", "fail on findings at or above this severity").choices([
         ...SEVERITIES,

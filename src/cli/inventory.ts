@@ -1,7 +1,7 @@
 // `pycustoms inventory`: what the project declares, from manifests, lock files, environments and SBOMs.
 import { collectInventory, type Inventory } from "../inventory/collect.js";
 import { type Command, Option } from "./commander.js";
-import { colorEnabled, EXIT, emit, prettyJson, toolVersion, UsageError } from "./terminal.js";
+import { colorEnabled, EXIT, emit, prettyJson, repeatable, toolVersion, UsageError } from "./terminal.js";
 
 export interface InventoryCliOptions {
   env?: string[];
@@ -11,6 +11,16 @@ export interface InventoryCliOptions {
 export async function inventoryForCli(paths: string[], opts: InventoryCliOptions): Promise<Inventory> {
   const envDirs = opts.env ?? [];
   return collectInventory({ paths: paths.length || envDirs.length ? paths : ["."], envDirs });
+}
+
+/** A usage error when the paths hold nothing to read at all (not even a file that failed to parse). */
+export function assertFoundManifests(
+  inv: Pick<Inventory, "files" | "errors">,
+  paths: readonly string[],
+): void {
+  if (inv.files.length === 0 && inv.errors.length === 0) {
+    throw new UsageError(`no manifests, lock files or SBOMs found in ${paths.join(", ") || "."}`);
+  }
 }
 
 /** Exit 2 only when nothing at all could be read; otherwise errors are shown beside the results. */
@@ -25,7 +35,11 @@ export function registerInventory(program: Command): void {
       "List every declared dependency: name, version, specifier, pins, hashes, groups, source, file:line",
     )
     .argument("[paths...]", "files or directories (searched recursively); default: .")
-    .option("--env <dir...>", "also read an installed environment (a virtualenv or site-packages folder)")
+    .option(
+      "--env <dir>",
+      "also read an installed environment (a virtualenv or site-packages folder); repeatable",
+      repeatable,
+    )
     .addOption(
       new Option("-f, --format <format>", "output format")
         .choices(["table", "json", "cyclonedx"])
@@ -38,9 +52,7 @@ export function registerInventory(program: Command): void {
       const jsonReport = opts.format === "json" ? import("../report/inventory-json.js") : null;
       jsonReport?.catch(() => undefined); // awaited below, unless the inventory fails first
       const inv = await inventoryForCli(paths, opts);
-      if (inv.files.length === 0 && inv.errors.length === 0) {
-        throw new UsageError(`no manifests, lock files or SBOMs found in ${paths.join(", ") || "."}`);
-      }
+      assertFoundManifests(inv, paths);
       let text: string;
       if (jsonReport) {
         text = (await jsonReport).formatInventoryJson(inv, { pretty: prettyJson(opts.output) });

@@ -1,5 +1,5 @@
 // How the CLI talks to a person: colour only on a TTY without NO_COLOR, one-line errors, the exit codes.
-import { renameSync, writeFileSync } from "node:fs";
+import { realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 
 /** Documented exit codes: 0 clean, 1 findings, 2 usage or input error. */
 export const EXIT = { clean: 0, findings: 1, error: 2 } as const;
@@ -35,10 +35,36 @@ export function emit(text: string, output?: string): void {
 }
 
 function writeOutputFile(path: string, body: string): void {
-  // Write beside, then rename: a reader never sees half a report.
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, body);
-  renameSync(tmp, path);
+  // Written beside and renamed into place, so that a reader never sees half a report; but only over a regular file
+  // (through any symlink to it): a rename would replace a symlink, or a device such as /dev/null, with a plain file.
+  let target = path;
+  try {
+    target = realpathSync(path);
+    const stat = statSync(target);
+    if (stat.isDirectory()) throw new Error("it is a directory");
+    if (!stat.isFile()) {
+      writeFileSync(target, body);
+      return;
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  const tmp = `${target}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, body);
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Commander's parser for an option given once per value (`--env a --env b`). A variadic option (`<dir...>`) would
+ * also take the paths after it: `audit --ignore GHSA-x project/` audited the current folder, not `project/`.
+ */
+export function repeatable(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export function warn(message: string): void {

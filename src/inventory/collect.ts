@@ -1,7 +1,7 @@
 // The inventory stage of the pipeline: paths and environments in, one list of dependencies and errors out.
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
 import { discover } from "./discovery.js";
-import { readTextFile } from "./read.js";
+import { openForReading, readTextFile } from "./read.js";
 import type { Dependency, FormatId, InputError, ParseResult, Parser } from "./types.js";
 
 /**
@@ -52,7 +52,8 @@ export interface Inventory {
 function sniffHead(path: string): string | null {
   let fd: number | undefined;
   try {
-    fd = openSync(path, "r");
+    fd = openForReading(path);
+    if (!fstatSync(fd).isFile()) return null;
     const buf = Buffer.alloc(4096);
     const n = readSync(fd, buf, 0, buf.length, 0);
     return buf.subarray(0, n).toString("utf8");

@@ -1,6 +1,6 @@
 // Reads manifest text defensively: size limit, BOMs, UTF-16, binary files, unreadable paths.
 import { isUtf8 } from "node:buffer";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import type { InputError } from "./types.js";
 
 /** Manifests above this size are skipped with a message (override with PYCUSTOMS_MAX_FILE_BYTES). */
@@ -41,16 +41,30 @@ export function decodeText(bytes: Uint8Array, file: string): ReadResult {
 }
 
 /** Reads a file's text, or returns a located error (never throws for bad input). */
+/**
+ * Opens a file for reading without waiting on a FIFO: a checkout can hold one named requirements.txt, and a plain
+ * open would wait for a writer forever (a hung CI job). Callers check that what they opened is a regular file.
+ */
+export function openForReading(path: string): number {
+  return openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+}
+
 export function readTextFile(path: string, file: string = path, limit: number = maxFileBytes()): ReadResult {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openForReading(path);
   } catch (e) {
     return { ok: false, error: { file, message: describeFsError(e) } };
   }
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) return { ok: false, error: { file, message: "is a directory, expected a file" } };
+    if (!st.isFile()) {
+      return {
+        ok: false,
+        error: { file, message: "not a regular file (a FIFO, socket or device), not read" },
+      };
+    }
     if (st.size > limit) {
       return {
         ok: false,

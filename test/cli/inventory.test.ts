@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -210,4 +220,69 @@ test("check-pins exits 1 on the example's findings and 0 on a fully pinned, hash
   const ok = runCli(["check-pins", clean]);
   assert.equal(ok.code, 0, ok.stdout);
   assert.match(ok.stdout, /all 1 dependencies pinned and hash-checked/);
+});
+
+test("--env takes one folder and may repeat: the paths after it are still inventoried", () => {
+  const site = fixture("inventory", "fixtures", "environment", "site-packages");
+  const dir = join(tmp, "env-then-path");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "requirements.txt"), "requests==2.31.0\n");
+  const r = runCli(["inventory", "--format", "json", "--env", site, "--env", site, dir]);
+  const doc = JSON.parse(r.stdout) as InventoryJson;
+  assert.deepEqual(
+    doc.files.map((f) => f.format),
+    ["requirements", "environment", "environment"],
+  );
+});
+
+test("-o writes through a symlink and into a device, and refuses a folder without leaving a temporary file", () => {
+  const dir = join(tmp, "outputs");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "requirements.txt"), "requests==2.31.0\n");
+  const report = join(dir, "report.json");
+  writeFileSync(report, "old");
+  const link = join(dir, "latest.json");
+  symlinkSync(report, link);
+  assert.equal(runCli(["inventory", "--format", "json", "-o", link, dir]).code, 0);
+  assert.ok(lstatSync(link).isSymbolicLink(), "the link is still a link");
+  assert.equal((JSON.parse(readFileSync(report, "utf8")) as InventoryJson).schema, "pycustoms.inventory/1");
+
+  assert.equal(runCli(["inventory", "-o", "/dev/null", dir]).code, 0);
+  assert.ok(statSync("/dev/null").isCharacterDevice(), "/dev/null is still a device");
+
+  mkdirSync(join(dir, "sub"), { recursive: true });
+  const refused = runCli(["inventory", "-o", join(dir, "sub"), dir]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /cannot write .*sub: it is a directory/);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes(".tmp-")),
+    [],
+    "no temporary file left",
+  );
+});
+
+test("a FIFO where a manifest is expected is reported, not waited on", {
+  skip: process.platform === "win32",
+}, () => {
+  const dir = join(tmp, "fifo");
+  mkdirSync(dir, { recursive: true });
+  const fifo = join(dir, "requirements.txt");
+  assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+  writeFileSync(join(dir, "requirements.in"), `-r ${fifo}\nrequests==2.31.0\n`);
+  const direct = runCli(["inventory", fifo]);
+  assert.equal(direct.code, 2);
+  assert.match(direct.stdout, /not a regular file/);
+  const included = runCli(["inventory", "--format", "json", join(dir, "requirements.in")]);
+  assert.equal(included.code, 0);
+  const doc = JSON.parse(included.stdout) as InventoryJson;
+  assert.equal(doc.dependencies.length, 1);
+  assert.match(doc.errors[0]?.message ?? "", /not a regular file/);
+});
+
+test("check-pins on a folder without manifests is a usage error, as inventory and audit are", () => {
+  const empty = join(tmp, "nothing-here");
+  mkdirSync(empty, { recursive: true });
+  const r = runCli(["check-pins", empty]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no manifests, lock files or SBOMs found/);
 });
