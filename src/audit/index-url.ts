@@ -1,5 +1,6 @@
 // Which package index the upstream checks ask: the one place that knows the order of precedence.
 import { DEFAULT_PUBLIC_INDEX_URL } from "../policy/config.js";
+import { isHttpUrl } from "../standards/urls.js";
 import type { PipIndexConfig } from "../upstream/pip-config.js";
 
 export interface ResolvedIndexUrl {
@@ -18,15 +19,6 @@ export interface IndexUrlInputs {
   requirementsFiles?: readonly { file: string; indexUrl: string | null }[];
   /** pip's own configuration, read only when nothing above decided (it reads files). */
   pip?: () => PipIndexConfig;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const u = new URL(text);
-    return u.protocol === "http:" || u.protocol === "https:";
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -26,6 +26,7 @@ import { type CheckId, type Config, DEFAULT_INDEX_CONCURRENCY, UPSTREAM_CHECKS }
 import type { TrustMaterial } from "../provenance/trust-root.js";
 import { isInternalName } from "../registry/confusion.js";
 import { normalizeName } from "../standards/names.js";
+import { isHttpUrl } from "../standards/urls.js";
 import type { IndexClient, ProjectDetail } from "../upstream/client.js";
 import { isUpstreamError, redactUrl, type UpstreamError } from "../upstream/errors.js";
 import type { ProjectInfo } from "../upstream/types.js";
@@ -257,6 +258,10 @@ function openAdvisoriesByPackage(findings: readonly Finding[]): Map<string, numb
 function clientOf(dep: Dependency, ctx: UpstreamContext): IndexClient | string {
   const source = dep.source;
   if (source?.kind !== "index") return ctx.client;
+  if (!isHttpUrl(source.url)) {
+    const where = dep.line === null ? dep.file : `${dep.file}:${dep.line}`;
+    return `${dep.rawName} is looked up on ${redactUrl(source.url)} (${where}), which is not an http(s) URL`;
+  }
   if (isPypiIndex(source.url) || indexKey(source.url) === indexKey(ctx.client.indexUrl)) return ctx.client;
   const other = ctx.clientFor?.(source.url) ?? null;
   return (

@@ -11,6 +11,7 @@ import { type Command, Option } from "./commander.js";
 import { storeErrorToUsage } from "./db.js";
 import { assertFoundManifests, nothingRead } from "./inventory.js";
 import {
+  checkIndexUrlOption,
   colorEnabled,
   EXIT,
   emit,
@@ -149,10 +150,7 @@ export function registerAudit(program: Command): void {
           `invalid configuration:\n${loaded.errors.map((e) => `  ${formatError(e)}`).join("\n")}`,
         );
       }
-      if (opts.indexUrl !== undefined && !/^https?:\/\/[^/]/i.test(opts.indexUrl.trim())) {
-        const { redactUrl } = await import("../upstream/errors.js");
-        throw new UsageError(`--index-url must be an http(s) URL (got ${redactUrl(opts.indexUrl)})`);
-      }
+      await checkIndexUrlOption(opts.indexUrl);
       const config = { ...loaded.config };
       if (opts.failOn) config.failOn = opts.failOn as Severity;
       const envDirs = opts.env ?? [];

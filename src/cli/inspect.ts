@@ -6,6 +6,7 @@ import { formatError } from "../report/inventory-table.js";
 import { isValidName } from "../standards/names.js";
 import { type Command, Option } from "./commander.js";
 import {
+  checkIndexUrlOption,
   colorEnabled,
   EXIT,
   emit,
@@ -81,6 +82,7 @@ export function registerInspect(program: Command): void {
     .action(async (projectArg: string, opts: InspectOptions) => {
       const { name, version } = parseProjectArgument(projectArg);
       const releases = parseReleaseCount(opts.releases);
+      await checkIndexUrlOption(opts.indexUrl);
       const loaded = loadConfig(process.cwd(), opts.config);
       if (loaded.errors.length) {
         throw new UsageError(

@@ -1,5 +1,6 @@
 // How the CLI talks to a person: colour only on a TTY without NO_COLOR, one-line errors, the exit codes.
 import { realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { isHttpUrl } from "../standards/urls.js";
 
 /** Documented exit codes: 0 clean, 1 findings, 2 usage or input error. */
 export const EXIT = { clean: 0, findings: 1, error: 2 } as const;
@@ -65,6 +66,13 @@ function writeOutputFile(path: string, body: string): void {
  */
 export function repeatable(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** `--index-url` must be an absolute http(s) URL: anything else would only fail at the first request. */
+export async function checkIndexUrlOption(url: string | undefined): Promise<void> {
+  if (url === undefined || isHttpUrl(url)) return;
+  const { redactUrl } = await import("../upstream/errors.js");
+  throw new UsageError(`--index-url must be an http(s) URL (got ${redactUrl(url)})`);
 }
 
 export function warn(message: string): void {

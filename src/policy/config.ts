@@ -11,6 +11,7 @@ import { readTextFile } from "../inventory/read.js";
 import { isTomlTable, parseTomlWithLayout, smolToml, type TomlLayoutEntry } from "../inventory/toml-lines.js";
 import type { InputError } from "../inventory/types.js";
 import { isValidName, normalizeName } from "../standards/names.js";
+import { isHttpUrl } from "../standards/urls.js";
 import { redactUrl } from "../upstream/errors.js";
 
 const DAY_MS = 86_400_000;
@@ -727,16 +728,6 @@ function toDay(value: unknown): string | null {
     return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value ? value : null;
   }
   return null;
-}
-
-function isHttpUrl(x: unknown): boolean {
-  if (typeof x !== "string") return false;
-  try {
-    const u = new URL(x);
-    return u.protocol === "http:" || u.protocol === "https:";
-  } catch {
-    return false;
-  }
 }
 
 function show(value: unknown): string {

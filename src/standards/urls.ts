@@ -11,3 +11,14 @@ export function redactCredentials(url: string): string {
     userinfo === "git" || userinfo === "" ? whole : `${scheme}***@`,
   );
 }
+
+/** Whether `x` is an absolute http(s) URL that Node's URL parser accepts (anything else cannot be fetched). */
+export function isHttpUrl(x: unknown): boolean {
+  if (typeof x !== "string") return false;
+  try {
+    const u = new URL(x.trim());
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+}

@@ -195,3 +195,34 @@ test("init writes a starter config that the audit accepts, and refuses to overwr
   const r = runCli(["audit", "--no-upstream", "--db", db, dir]);
   assert.equal(r.code, 0, r.stderr);
 });
+
+test("an index URL that is not http(s) is a usage error on the command line and a located skip in a file", () => {
+  const dir = join(tmp, "bad-index");
+  mkdirSync(dir, { recursive: true });
+  // An unset variable stays as written (pip does the same), leaving no URL.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: pip's ${VAR} syntax, as a requirements file has it
+  writeFileSync(join(dir, "requirements.txt"), "-i ${PYCUSTOMS_TEST_UNSET}/simple\nrequests==2.31.0\n");
+  const fromFile = runCli(["audit", "--offline", "--db", db, "--format", "json", dir], {
+    env: { PYCUSTOMS_TEST_UNSET: undefined },
+  });
+  assertNoStackTrace(fromFile);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  const doc = JSON.parse(fromFile.stdout) as { skipped: { check: string; reason: string }[] };
+  assert.ok(
+    doc.skipped.some((s) =>
+      /is looked up on \$\{PYCUSTOMS_TEST_UNSET\}\/simple \(.*requirements\.txt:2\), which is not an http\(s\) URL/.test(
+        s.reason,
+      ),
+    ),
+    JSON.stringify(doc.skipped),
+  );
+  for (const [command, target] of [
+    ["audit", dir],
+    ["inspect", "requests"],
+  ] as const) {
+    const flag = runCli([command, "--offline", "--index-url", "http://[::1", target]);
+    assertNoStackTrace(flag);
+    assert.equal(flag.code, 2, command);
+    assert.match(flag.stderr, /--index-url must be an http\(s\) URL/);
+  }
+});
