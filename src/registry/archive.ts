@@ -524,7 +524,13 @@ function readTarGz(bytes: Buffer, context: ReadContext): Promise<Listing> {
           refuse(`the archive has more than ${limits.maxEntries} entries`);
         const path = checkedEntryPath(entry.path);
         const kind = tarEntryKind(entry);
-        if (kind === "symlink" || kind === "hardlink") checkLinkTarget(entry, path, kind);
+        const through = linkAmong(listing, path.split("/").slice(0, -1));
+        if (through !== null) {
+          refuse(
+            `archive entry ${shown(path)} lies inside the symbolic link ${shown(through)}: extracting it writes through the link`,
+          );
+        }
+        if (kind === "symlink" || kind === "hardlink") checkLinkTarget(entry, path, kind, listing);
         addEntry(listing, seenFolded, path, kind);
         if (context.isMetadataCandidate(path)) {
           if (kind !== "file") refuse(`${shown(path)} is a link, not a file`);
@@ -584,8 +590,26 @@ function tarEntryKind(entry: ReadEntry): EntryKind {
   }
 }
 
+/**
+ * The first of the folders `components` leads through (each prefix of it) that is a symbolic link listed earlier,
+ * or null. Paths are checked as written, so a link in the way could point anywhere: an entry below it, or a link
+ * target through it, is refused (chained links such as `a/l1 -> ..` then `a/l1/a/l2 -> ../../..` escape otherwise).
+ */
+function linkAmong(listing: Listing, components: readonly string[]): string | null {
+  for (let i = 1; i <= components.length; i++) {
+    const prefix = components.slice(0, i).join("/");
+    if (listing.entries.get(prefix) === "symlink") return prefix;
+  }
+  return null;
+}
+
 /** A link must resolve inside the sdist's top-level folder: extractors follow it when writing later entries. */
-function checkLinkTarget(entry: ReadEntry, path: string, kind: "symlink" | "hardlink"): void {
+function checkLinkTarget(
+  entry: ReadEntry,
+  path: string,
+  kind: "symlink" | "hardlink",
+  listing: Listing,
+): void {
   const target = entry.linkpath ?? "";
   const label = kind === "symlink" ? "symbolic link" : "hard link";
   if (target === "" || target.includes("\0") || target.includes("\\")) {
@@ -599,6 +623,19 @@ function checkLinkTarget(entry: ReadEntry, path: string, kind: "symlink" | "hard
   const root = path.split("/")[0]!;
   if (resolved === ".." || resolved.startsWith("../") || resolved.split("/")[0] !== root) {
     refuse(`archive entry ${shown(path)} is a ${label} to ${shown(target)}, outside the sdist`);
+  }
+  // Resolved step by step as written: a step into an earlier symbolic link leaves what the text says.
+  const steps = kind === "symlink" ? path.split("/").slice(0, -1) : [];
+  for (const step of target.split("/")) {
+    if (step === "" || step === ".") continue;
+    if (step === "..") steps.pop();
+    else steps.push(step);
+    const through = linkAmong(listing, steps);
+    if (through !== null) {
+      refuse(
+        `archive entry ${shown(path)} is a ${label} to ${shown(target)}, through the symbolic link ${shown(through)}`,
+      );
+    }
   }
 }
 

@@ -293,6 +293,34 @@ describe("readDistMetadata: sdists", () => {
     });
   }
 
+  it("refuses chained links: an entry inside an earlier link, and a link resolved through one", async () => {
+    // Each link on its own stays inside the sdist as written; extracted, the chain escapes it.
+    const inside = buildSdist({
+      extra: [
+        { path: "demo_pkg-1.0/a/b/c/l1", type: "SymbolicLink", linkpath: "../../.." },
+        {
+          path: "demo_pkg-1.0/a/b/c/l1/a/b/c/l2",
+          type: "SymbolicLink",
+          linkpath: "../../../../../../../../../..",
+        },
+      ],
+    });
+    assert.equal(
+      await refusal(inside, SDIST),
+      "archive entry demo_pkg-1.0/a/b/c/l1/a/b/c/l2 lies inside the symbolic link demo_pkg-1.0/a/b/c/l1: extracting it writes through the link",
+    );
+    const through = buildSdist({
+      extra: [
+        { path: "demo_pkg-1.0/a/l1", type: "SymbolicLink", linkpath: "../demo_pkg" },
+        { path: "demo_pkg-1.0/l2", type: "SymbolicLink", linkpath: "a/l1/../../x" },
+      ],
+    });
+    assert.equal(
+      await refusal(through, SDIST),
+      "archive entry demo_pkg-1.0/l2 is a symbolic link to a/l1/../../x, through the symbolic link demo_pkg-1.0/a/l1",
+    );
+  });
+
   it("refuses a hard link out of the sdist", async () => {
     const sdist = buildSdist({
       extra: [{ path: "demo_pkg-1.0/evil", type: "Link", linkpath: "../etc/shadow" }],
