@@ -61,6 +61,8 @@ const AUTH_HELP = `Use the user name ${TOKEN_USER} and a token from \`pycustoms 
 const INVALID_AUTH = `Invalid or non-existent authentication information. ${AUTH_HELP}`;
 // Fields twine sends are short except the long description (a README), which may be large but not unbounded.
 const FIELD_LIMIT_BYTES = 4 * 1024 * 1024;
+// All fields together: the per-field limit alone let one request hold 1,000 fields of 4 MiB in memory (~4 GiB).
+const FIELDS_TOTAL_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /**
  * A reason phrase Node accepts and every client prints whole: one line of printable ASCII (anything else becomes
@@ -103,6 +105,7 @@ interface ReceivedForm {
 async function readForm(request: FastifyRequest): Promise<ReceivedForm | { error: string }> {
   const fields = new Map<string, string[]>();
   let file: ReceivedForm["file"] = null;
+  let fieldBytes = 0;
   for await (const part of request.parts()) {
     if (part.type === "file") {
       if (part.fieldname === "content" && file === null) {
@@ -117,6 +120,10 @@ async function readForm(request: FastifyRequest): Promise<ReceivedForm | { error
       return { error: `The form field '${part.fieldname.slice(0, 80)}' is too large` };
     }
     const value = typeof part.value === "string" ? part.value : JSON.stringify(part.value);
+    fieldBytes += Buffer.byteLength(value) + Buffer.byteLength(part.fieldname);
+    if (fieldBytes > FIELDS_TOTAL_LIMIT_BYTES) {
+      return { error: `The form fields are too large together (over ${FIELDS_TOTAL_LIMIT_BYTES} bytes)` };
+    }
     const list = fields.get(part.fieldname);
     if (list) list.push(value);
     else fields.set(part.fieldname, [value]);

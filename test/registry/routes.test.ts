@@ -253,6 +253,15 @@ describe("registry upload routes (twine's legacy API)", () => {
     assert.match(res.statusMessage, /^File too large/);
   });
 
+  it("form fields that are each under their limit but too large together: 400, and nothing is stored", async () => {
+    const bytes = await buildWheel();
+    const chunk = "x".repeat(3 * 1024 * 1024);
+    const res = await upload({ bytes, fields: formFor(bytes, WHEEL, { keywords: [chunk, chunk, chunk] }) });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.statusMessage, /^The form fields are too large together/);
+    assert.equal(await blobs.has(createHash("sha256").update(bytes).digest("hex")), null);
+  });
+
   it("a zip bomb: 400 naming it", async () => {
     const bomb = await wheelWithZeros(50 * 1024 * 1024);
     const res = await upload({ bytes: bomb });
