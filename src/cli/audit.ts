@@ -1,14 +1,13 @@
 // `pycustoms audit`: inventory, pins, advisories and what the index says, in one list of findings, with the exit code CI needs.
 import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { resolveDbPath } from "../advisories/store.js";
 import type { runAudit } from "../audit/run.js";
 import { SEVERITIES, type Severity } from "../checks/types.js";
 import { loadConfig } from "../policy/config.js";
 import type { AuditResult } from "../report/audit-result.js";
 import { formatError } from "../report/inventory-table.js";
 import { type Command, Option } from "./commander.js";
-import { storeErrorToUsage } from "./db.js";
+import { readDbPath, storeErrorToUsage } from "./db.js";
 import { assertFoundManifests, nothingRead } from "./inventory.js";
 import {
   checkIndexUrlOption,
@@ -166,7 +165,7 @@ export function registerAudit(program: Command): void {
           paths: paths.length || envDirs.length ? paths : ["."],
           envDirs,
           config,
-          dbPath: resolveDbPath(opts.db),
+          dbPath: readDbPath(opts.db),
           cliIgnores: opts.ignore ?? [],
           now: new Date(),
           toolVersion: toolVersion(),

@@ -1,4 +1,5 @@
 // `pycustoms db update|status`: the local advisory database the audit matches against.
+import { existsSync } from "node:fs";
 import { DEFAULT_TOP_PACKAGES_URL } from "../advisories/popular.js";
 import {
   AdvisoryStoreError,
@@ -31,6 +32,20 @@ function progressPrinter(): { update(p: ImportProgress): void; done(): void } {
       process.stderr.write("\r\u001b[2K");
     },
   };
+}
+
+/**
+ * The advisory database a reading command uses. A `--db` the user names must exist: a mistyped path would
+ * otherwise run without advisories (their checks listed as skipped) and pass.
+ */
+export function readDbPath(option: string | undefined): string {
+  const path = resolveDbPath(option);
+  if (option !== undefined && option.trim() !== "" && !existsSync(path)) {
+    throw new UsageError(
+      `--db ${path}: no such file (create it with \`pycustoms db update --db ${option}\`)`,
+    );
+  }
+  return path;
 }
 
 export function storeErrorToUsage(e: unknown): never {

@@ -1,10 +1,10 @@
 // `pycustoms inspect NAME[==VERSION]`: a report card for one project, from the index and the local database.
-import { resolveDbPath } from "../advisories/store.js";
 import { SEVERITIES, type Severity } from "../checks/types.js";
 import { loadConfig } from "../policy/config.js";
 import { formatError } from "../report/inventory-table.js";
 import { isValidName } from "../standards/names.js";
 import { type Command, Option } from "./commander.js";
+import { readDbPath } from "./db.js";
 import {
   checkIndexUrlOption,
   colorEnabled,
@@ -98,7 +98,7 @@ export function registerInspect(program: Command): void {
         version,
         ...(opts.indexUrl !== undefined ? { indexUrl: opts.indexUrl } : {}),
         offline: opts.offline === true,
-        dbPath: resolveDbPath(opts.db),
+        dbPath: readDbPath(opts.db),
         config,
         releases,
         cliIgnores: opts.ignore ?? [],

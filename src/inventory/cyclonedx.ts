@@ -157,8 +157,10 @@ function readComponent(
 
   const componentVersion =
     typeof component.version === "string" && component.version ? component.version : null;
-  const version = purl.version ?? componentVersion;
-  if (purl.version && componentVersion && purl.version !== componentVersion) {
+  // `pkg:pypi/django@` has an empty version: no version at all, not a version "" that matches no advisory.
+  const purlVersion = purl.version ? purl.version : null;
+  const version = purlVersion ?? componentVersion;
+  if (purlVersion && componentVersion && purlVersion !== componentVersion) {
     errors.push(
       at(`component version "${componentVersion}" differs from its purl's "${purl.version}"; using the purl`),
     );

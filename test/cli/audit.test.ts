@@ -226,3 +226,15 @@ test("an index URL that is not http(s) is a usage error on the command line and 
     assert.match(flag.stderr, /--index-url must be an http\(s\) URL/);
   }
 });
+
+test("a --db that does not exist is a usage error, not an audit without advisories", () => {
+  for (const command of [
+    ["audit", "--no-upstream", example],
+    ["inspect", "--offline", "requests"],
+  ]) {
+    const r = runCli([...command, "--db", join(tmp, "typo.sqlite")]);
+    assertNoStackTrace(r);
+    assert.equal(r.code, 2, command[0]);
+    assert.match(r.stderr, /--db .*typo\.sqlite: no such file/);
+  }
+});

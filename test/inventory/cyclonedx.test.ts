@@ -288,3 +288,17 @@ test("random mutations of an SBOM never throw; errors stay inside the text", () 
     { numRuns: 300 },
   );
 });
+
+test('a purl with an empty version (pkg:pypi/django@) is not pinned to a version ""', () => {
+  const bom = (component: Record<string, unknown>) =>
+    JSON.stringify({ bomFormat: "CycloneDX", specVersion: "1.6", components: [component] });
+  const bare = parseCycloneDx(bom({ type: "library", name: "django", purl: "pkg:pypi/django@" }), "bom.json");
+  assert.equal(bare.dependencies[0]?.version, null);
+  assert.equal(bare.dependencies[0]?.pinned, false);
+  const fromComponent = parseCycloneDx(
+    bom({ type: "library", name: "django", version: "4.2.1", purl: "pkg:pypi/django@" }),
+    "bom.json",
+  );
+  assert.equal(fromComponent.dependencies[0]?.version, "4.2.1");
+  assert.deepEqual(fromComponent.errors, []);
+});
