@@ -1,6 +1,6 @@
 // Which files are manifests, and which folders to walk: the one place that knows file-name conventions.
 import { type Dirent, existsSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, sep } from "node:path";
 import { describeFsError } from "./read.js";
 import type { FormatId, InputError } from "./types.js";
 
@@ -91,7 +91,9 @@ export interface Discovery {
 
 /**
  * Expands the user's paths into manifest files: named files are taken as they are (format by name, extension
- * or content), directories are walked recursively. Symlinks are followed once (a loop is cut, not followed).
+ * or content), directories are walked recursively. Symlinks are followed once (a loop is cut, not followed), and
+ * only within the directory named: a link out of it (`up -> ..`) would inventory a tree nobody asked for. A
+ * manifest name whose link leads nowhere is reported.
  */
 export function discover(paths: string[], sniff: (path: string) => string | null): Discovery {
   const files: DiscoveredFile[] = [];
@@ -111,7 +113,7 @@ export function discover(paths: string[], sniff: (path: string) => string | null
     files.push({ path, format });
   };
 
-  const walk = (dir: string) => {
+  const walk = (dir: string, root: string | null) => {
     let real: string;
     try {
       real = realpathSync(dir);
@@ -119,6 +121,8 @@ export function discover(paths: string[], sniff: (path: string) => string | null
       errors.push({ file: dir, message: describeFsError(e) });
       return;
     }
+    const top = root ?? real;
+    if (real !== top && !real.startsWith(top.endsWith(sep) ? top : `${top}${sep}`)) return; // a link out of the tree
     if (seenDirs.has(real)) return; // symlink loop or a folder reached twice
     seenDirs.add(real);
     let entries: Dirent[];
@@ -139,11 +143,14 @@ export function discover(paths: string[], sniff: (path: string) => string | null
           isDir = st.isDirectory();
           isFile = st.isFile();
         } catch {
-          continue; // dangling or looping symlink: nothing to inventory
+          // A dangling or looping link: nothing to read, which matters only where a manifest was expected.
+          if (formatForName(full))
+            errors.push({ file: full, message: "a symbolic link that leads to no file" });
+          continue;
         }
       }
       if (isDir) {
-        if (!isSkippedDir(dir, entry.name)) walk(full);
+        if (!isSkippedDir(dir, entry.name)) walk(full, top);
       } else if (isFile) {
         const format = formatForName(full);
         if (format) addFile(full, format);
@@ -160,7 +167,7 @@ export function discover(paths: string[], sniff: (path: string) => string | null
       continue;
     }
     if (st.isDirectory()) {
-      walk(p);
+      walk(p, null);
     } else {
       const format = formatForExplicitFile(p, () => sniff(p));
       if (format) addFile(p, format);

@@ -92,3 +92,24 @@ test("an explicitly named JSON file is recognised as CycloneDX by its content", 
     ["cyclonedx"],
   );
 });
+
+test("links are followed within the folder named, not out of it; a manifest link to nothing is reported", () => {
+  touch("linked/outside/requirements.txt");
+  touch("linked/tree/requirements.txt");
+  touch("linked/tree/real/uv.lock");
+  symlinkSync(join(root, "linked"), join(root, "linked", "tree", "up")); // out of linked/tree
+  symlinkSync(join(root, "linked", "tree", "real"), join(root, "linked", "tree", "alias")); // within it
+  symlinkSync(join(root, "linked", "nowhere.txt"), join(root, "linked", "tree", "requirements-dev.txt"));
+  symlinkSync(join(root, "linked", "nowhere"), join(root, "linked", "tree", "notes")); // not a manifest name
+  const found = discover([join(root, "linked", "tree")], () => null);
+  assert.deepEqual(
+    found.files.map((f) => relative(root, f.path)),
+    ["linked/tree/alias/uv.lock", "linked/tree/requirements.txt"],
+  );
+  assert.deepEqual(found.errors, [
+    {
+      file: join(root, "linked", "tree", "requirements-dev.txt"),
+      message: "a symbolic link that leads to no file",
+    },
+  ]);
+});
