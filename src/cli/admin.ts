@@ -3,35 +3,14 @@
 import { userInfo } from "node:os";
 import type { Database } from "better-sqlite3";
 import { type Command, Option } from "./commander.js";
+import { DATA_DIR_HELP, withStateDatabase } from "./state-database.js";
 import { EXIT, emit, UsageError } from "./terminal.js";
 
-const DATA_DIR_HELP = "the server's data directory (default: $XDG_DATA_HOME/pycustoms, as `pycustoms serve`)";
 const WHEN_HELP = "an ISO date or date-time, or a duration like 30d, 12h, 2w";
 
 interface CommonOptions {
   dataDir?: string;
   format?: string;
-}
-
-/** Opens the state database of the data directory (as the registry commands do), runs `work`, closes it. */
-async function withDatabase<T>(
-  opts: CommonOptions,
-  work: (db: Database, dataDir: string) => T | Promise<T>,
-): Promise<T> {
-  const { resolveDataDir } = await import("../registry/store.js");
-  const { openRegistryDatabase } = await import("../registry/state-file.js");
-  const dataDir = resolveDataDir(opts.dataDir);
-  let opened: ReturnType<typeof openRegistryDatabase>;
-  try {
-    opened = openRegistryDatabase(dataDir);
-  } catch (e) {
-    throw new UsageError(`cannot open the state database in ${dataDir}: ${(e as Error).message}`);
-  }
-  try {
-    return await work(opened.db, dataDir);
-  } finally {
-    await opened.close();
-  }
 }
 
 const formatOption = () =>
@@ -91,7 +70,7 @@ export function registerAdmin(program: Command): void {
     .action(async (opts: CommonOptions & { status: string }) => {
       const { listRequests } = await import("../gate/admin.js");
       const status = opts.status === "all" ? undefined : (opts.status as "pending" | "approved" | "denied");
-      const requests = await withDatabase(opts, (db) => listRequests(db, status));
+      const requests = await withStateDatabase(opts, (db) => listRequests(db, status), { existing: true });
       if (opts.format === "json") return json({ schema: "pycustoms.access-requests/1", requests });
       if (requests.length === 0)
         return emit(`no ${opts.status === "all" ? "" : `${opts.status} `}access requests`);
@@ -141,7 +120,7 @@ export function registerAdmin(program: Command): void {
             throw new UsageError("a denial needs a --reason");
           const admin = await import("../gate/admin.js");
           const decide = name === "approve" ? admin.approve : admin.deny;
-          const result = await withDatabase(opts, (db) =>
+          const result = await withStateDatabase(opts, (db) =>
             decide(db, id, deciderOf(opts.by), (opts.reason ?? "").trim(), {
               ...(opts.specifier !== undefined ? { specifier: opts.specifier } : {}),
             }),
@@ -162,7 +141,7 @@ export function registerAdmin(program: Command): void {
     .addOption(formatOption())
     .action(async (opts: CommonOptions) => {
       const { listBlocked } = await import("../gate/admin.js");
-      const blocked = await withDatabase(opts, (db) => listBlocked(db));
+      const blocked = await withStateDatabase(opts, (db) => listBlocked(db), { existing: true });
       if (opts.format === "json") return json({ schema: "pycustoms.blocked/1", blocked });
       if (blocked.length === 0) return emit("nothing blocked in the current verdicts");
       emit(
@@ -213,7 +192,7 @@ export function registerAdmin(program: Command): void {
         const expiresAt = parseWhen(opts.expires, now, 1);
         if (expiresAt === null)
           throw new UsageError(`--expires must be ${WHEN_HELP} (got '${opts.expires}')`);
-        const result = await withDatabase(opts, (db) =>
+        const result = await withStateDatabase(opts, (db) =>
           addException(db, {
             project,
             specifier: opts.specifier,
@@ -238,10 +217,14 @@ export function registerAdmin(program: Command): void {
     .addOption(formatOption())
     .action(async (opts: CommonOptions) => {
       const { createGateTables, listExceptions } = await import("../gate/stores.js");
-      const exceptions = await withDatabase(opts, (db) => {
-        createGateTables(db);
-        return listExceptions(db);
-      });
+      const exceptions = await withStateDatabase(
+        opts,
+        (db) => {
+          createGateTables(db);
+          return listExceptions(db);
+        },
+        { existing: true },
+      );
       if (opts.format === "json") return json({ schema: "pycustoms.exceptions/1", exceptions });
       if (exceptions.length === 0) return emit("no exceptions");
       const now = new Date().toISOString();
@@ -270,7 +253,7 @@ export function registerAdmin(program: Command): void {
     .action(async (idText: string, opts: CommonOptions & { by?: string }) => {
       const id = parseId(idText, "an exception");
       const { endException } = await import("../gate/admin.js");
-      const result = await withDatabase(opts, (db) => endException(db, id, deciderOf(opts.by)));
+      const result = await withStateDatabase(opts, (db) => endException(db, id, deciderOf(opts.by)));
       if (!result.ok) throw new UsageError(result.error);
       emit(`ended exception #${id} (${result.value.project} ${result.value.kind})`);
     });
@@ -293,10 +276,14 @@ export function registerAdmin(program: Command): void {
         const admin = await import("../gate/admin.js");
         if (opts.verify) {
           const { createGateTables } = await import("../gate/stores.js");
-          const result = await withDatabase(opts, (db) => {
-            createGateTables(db);
-            return admin.verifyAuditChain(db);
-          });
+          const result = await withStateDatabase(
+            opts,
+            (db) => {
+              createGateTables(db);
+              return admin.verifyAuditChain(db);
+            },
+            { existing: true },
+          );
           if (opts.format === "json") json({ schema: "pycustoms.audit-verify/1", ...result });
           else if (result.ok) emit(`audit log intact: ${result.rows} rows, head ${result.head}`);
           else emit(`audit log BROKEN after ${result.rows} good rows: ${result.message}`);
@@ -316,12 +303,15 @@ export function registerAdmin(program: Command): void {
             throw new UsageError(`--limit must be a whole number from 1 (got '${opts.limit}')`);
           limit = Number(opts.limit);
         }
-        const entries = await withDatabase(opts, (db) =>
-          admin.readAuditLog(db, {
-            ...(since !== undefined ? { since } : {}),
-            ...(opts.project !== undefined ? { project: opts.project } : {}),
-            ...(limit !== undefined ? { limit } : {}),
-          }),
+        const entries = await withStateDatabase(
+          opts,
+          (db) =>
+            admin.readAuditLog(db, {
+              ...(since !== undefined ? { since } : {}),
+              ...(opts.project !== undefined ? { project: opts.project } : {}),
+              ...(limit !== undefined ? { limit } : {}),
+            }),
+          { existing: true },
         );
         if (opts.format === "json") return json({ schema: "pycustoms.audit-log/1", entries });
         if (entries.length === 0) return emit("no audit-log entries");
@@ -350,7 +340,9 @@ export function registerAdmin(program: Command): void {
     .action(async (opts: CommonOptions) => {
       const { cacheStats } = await import("../server/cache-stats.js");
       const { join } = await import("node:path");
-      const stats = await withDatabase(opts, (db, dataDir) => cacheStats(db, join(dataDir, "blobs")));
+      const stats = await withStateDatabase(opts, (db, dataDir) => cacheStats(db, join(dataDir, "blobs")), {
+        existing: true,
+      });
       if (opts.format === "json") return json(stats);
       const counts = (r: Record<string, number>) =>
         Object.entries(r)

@@ -1,37 +1,16 @@
 // `pycustoms token create|list|revoke` and `pycustoms project status|list`: the internal registry's administration.
 import type { Database } from "better-sqlite3";
 import { type Command, Option } from "./commander.js";
-import { emit, UsageError } from "./terminal.js";
-
-const DATA_DIR_HELP = "the server's data directory (default: $XDG_DATA_HOME/pycustoms, as `pycustoms serve`)";
+import { DATA_DIR_HELP, withStateDatabase } from "./state-database.js";
+import { emit, repeatable, UsageError } from "./terminal.js";
 
 interface DataDirOptions {
   dataDir?: string;
   format?: string;
 }
 
-/** Opens the state database of the data directory, runs `work`, closes it; the heavy modules load only here. */
-async function withDatabase<T>(opts: DataDirOptions, work: (db: Database, dataDir: string) => T): Promise<T> {
-  const { resolveDataDir } = await import("../registry/store.js");
-  const { openRegistryDatabase } = await import("../registry/state-file.js");
-  const dataDir = resolveDataDir(opts.dataDir);
-  let opened: Awaited<ReturnType<typeof openRegistryDatabase>>;
-  try {
-    opened = openRegistryDatabase(dataDir);
-  } catch (e) {
-    throw new UsageError(`cannot open the state database in ${dataDir}: ${(e as Error).message}`);
-  }
-  try {
-    return work(opened.db, dataDir);
-  } finally {
-    await opened.close();
-  }
-}
-
 const formatOption = () =>
   new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table");
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerRegistry(program: Command): void {
   const token = program
@@ -46,14 +25,14 @@ export function registerRegistry(program: Command): void {
     .requiredOption(
       "--project <name>",
       "a project the token may upload to (and create); repeat for more; '*' for every project",
-      collect,
+      repeatable,
     )
     .option("--description <text>", "what the token is for (shown by `token list`)")
     .option("--data-dir <dir>", DATA_DIR_HELP)
     .addOption(formatOption())
     .action(async (opts: DataDirOptions & { project: string[]; description?: string }) => {
       const { createToken } = await import("../registry/tokens.js");
-      const created = await withDatabase(opts, (db) =>
+      const created = await withStateDatabase(opts, (db) =>
         createToken(db, { projects: opts.project, description: opts.description ?? null }),
       );
       if ("error" in created) throw new UsageError(created.error);
@@ -77,7 +56,7 @@ export function registerRegistry(program: Command): void {
     .addOption(formatOption())
     .action(async (opts: DataDirOptions) => {
       const { listTokens } = await import("../registry/tokens.js");
-      const tokens = await withDatabase(opts, (db) => listTokens(db));
+      const tokens = await withStateDatabase(opts, (db) => listTokens(db), { existing: true });
       if (opts.format === "json") {
         emit(JSON.stringify({ schema: "pycustoms.tokens/1", tokens }, null, 2));
         return;
@@ -111,7 +90,7 @@ export function registerRegistry(program: Command): void {
       const { getToken, revokeToken } = await import("../registry/tokens.js");
       // Accept a whole token too: people paste what they have.
       const tokenId = /^pycustoms_([0-9a-f]+)_/.exec(id)?.[1] ?? id.trim();
-      const outcome = await withDatabase(opts, (db) => {
+      const outcome = await withStateDatabase(opts, (db) => {
         if (revokeToken(db, tokenId)) return "revoked";
         return getToken(db, tokenId) === null ? "unknown" : "already";
       });
@@ -137,7 +116,7 @@ export function registerRegistry(program: Command): void {
       const { setProjectStatus } = await import("../registry/status.js");
       const { getProject } = await import("../registry/store.js");
       const { normalizeName } = await import("../standards/names.js");
-      const result = await withDatabase(opts, (db) => {
+      const result = await withStateDatabase(opts, (db) => {
         if (status === undefined) {
           const found = getProject(db, normalizeName(name));
           return found === null
@@ -167,8 +146,10 @@ export function registerRegistry(program: Command): void {
     .addOption(formatOption())
     .action(async (opts: DataDirOptions) => {
       const { listFiles, listProjects } = await import("../registry/store.js");
-      const projects = await withDatabase(opts, (db) =>
-        listProjects(db).map((p) => ({ ...p, files: listFiles(db, p.name).length })),
+      const projects = await withStateDatabase(
+        opts,
+        (db) => listProjects(db).map((p) => ({ ...p, files: listFiles(db, p.name).length })),
+        { existing: true },
       );
       if (opts.format === "json") {
         emit(JSON.stringify({ schema: "pycustoms.projects/1", projects }, null, 2));

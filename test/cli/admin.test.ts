@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -193,4 +193,23 @@ describe("pycustoms requests / approve / deny / exception / audit-log / blocked 
     assert.match(cli("cache", "stats").stdout, /^files:\s+0 \(0\.0 MB\)/);
     assert.equal(cli("cache", "stats", "--format", "yaml").code, 2);
   });
+});
+
+it("a command that only reads refuses a data directory that does not exist, and creates nothing", () => {
+  const missing = join(tmpdir(), `pycustoms-no-such-data-dir-${process.pid}`);
+  for (const args of [
+    ["requests"],
+    ["blocked"],
+    ["exception", "list"],
+    ["audit-log"],
+    ["cache", "stats"],
+    ["token", "list"],
+    ["project", "list"],
+  ]) {
+    const run = runCli([...args, "--data-dir", missing]);
+    assertNoStackTrace(run);
+    assert.equal(run.code, 2, args.join(" "));
+    assert.match(run.stderr, /no data directory .*check --data-dir/);
+  }
+  assert.equal(existsSync(missing), false);
 });
