@@ -92,7 +92,8 @@ export class SqliteStateStore implements StateStore {
   private readonly now: () => number;
 
   constructor(path: string, options: { now?: () => number } = {}) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    // The data directory holds tokens (hashed), the audit log and internal packages: only its owner may look in.
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     // Server processes (--workers) open one file together.
     useWal(this.db, BUSY_TIMEOUT_MS);
