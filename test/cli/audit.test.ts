@@ -150,7 +150,10 @@ test("an invalid policy file is a usage error naming the key", () => {
 });
 
 test("without a database the audit says so, skips the advisory checks, and still checks pins", () => {
-  const r = runCli(["audit", "--no-upstream", "--db", join(tmp, "none.sqlite"), "--format", "json", example]);
+  // The default database (here through PYCUSTOMS_DB) may not exist yet; a --db given on the command line must.
+  const r = runCli(["audit", "--no-upstream", "--format", "json", example], {
+    env: { PYCUSTOMS_DB: join(tmp, "none.sqlite") },
+  });
   assert.equal(r.code, 1);
   const doc = JSON.parse(r.stdout) as AuditJson;
   assert.deepEqual(
