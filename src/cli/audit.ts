@@ -110,7 +110,10 @@ export function registerAudit(program: Command): void {
         .default("table"),
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
-    .option("--db <path>", "advisory database (default: $PYCUSTOMS_DB, else the user cache folder)")
+    .option(
+      "--db <path>",
+      "advisory database, which must exist (default: $PYCUSTOMS_DB, else the user cache folder)",
+    )
     .option(
       "--config <file>",
       "policy file (default: pycustoms.toml or [tool.pycustoms] in pyproject.toml, searched upwards)",

@@ -59,7 +59,10 @@ export function registerInspect(program: Command): void {
       "simple index to ask (default: [index] url in the policy, else pip's configured index, else PyPI)",
     )
     .option("--offline", "answer only from the HTTP cache and the local advisory database")
-    .option("--db <path>", "advisory database (default: $PYCUSTOMS_DB, else the user cache folder)")
+    .option(
+      "--db <path>",
+      "advisory database, which must exist (default: $PYCUSTOMS_DB, else the user cache folder)",
+    )
     .addOption(
       new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"),
     )
