@@ -46,6 +46,8 @@ async function openAtOnce(path: string, opens: number): Promise<string[]> {
   const script = `
     const { Database, useWal } = await import(${JSON.stringify(new URL("../src/sqlite.js", import.meta.url).href)});
     const [path, at] = process.argv.slice(1);
+    // Sleep until just before the instant, then spin the last milliseconds: all three open at once.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, Number(at) - 3 - Date.now()));
     while (Date.now() < Number(at)) {}
     try {
       const db = new Database(path, { timeout: 5000 });
