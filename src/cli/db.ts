@@ -1,5 +1,5 @@
 // `pycustoms db update|status`: the local advisory database the audit matches against.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { DEFAULT_TOP_PACKAGES_URL } from "../advisories/popular.js";
 import {
   AdvisoryStoreError,
@@ -38,13 +38,17 @@ function progressPrinter(): { update(p: ImportProgress): void; done(): void } {
  * The advisory database a reading command uses. A `--db` the user names must exist: a mistyped path would
  * otherwise run without advisories (their checks listed as skipped) and pass.
  */
-export function readDbPath(option: string | undefined): string {
+export function readDbPath(option: string | undefined, options: { mustExist?: boolean } = {}): string {
   const path = resolveDbPath(option);
-  if (option !== undefined && option.trim() !== "" && !existsSync(path)) {
+  if (option === undefined || option.trim() === "") return path;
+  if (!existsSync(path)) {
+    if (options.mustExist === false) return path;
     throw new UsageError(
       `--db ${path}: no such file (create it with \`pycustoms db update --db ${option}\`)`,
     );
   }
+  // SQLite would say "disk I/O error".
+  if (statSync(path).isDirectory()) throw new UsageError(`--db ${path} is a folder: name the database file`);
   return path;
 }
 
@@ -79,7 +83,7 @@ export function registerDb(program: Command): void {
       new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"),
     )
     .action(async (opts: { from?: string[]; db?: string; format: string }) => {
-      const dbPath = resolveDbPath(opts.db);
+      const dbPath = readDbPath(opts.db, { mustExist: false });
       const sources = opts.from?.length ? opts.from : [DEFAULT_ADVISORY_SOURCE, DEFAULT_TOP_PACKAGES_URL];
       const controller = new AbortController();
       const onSigint = () => controller.abort(new UsageError("interrupted: the database was left as it was"));
@@ -111,11 +115,15 @@ export function registerDb(program: Command): void {
                 ? `${s.source}: popular-projects list of ${s.popular.count} projects${s.popular.lastUpdate ? ` (as of ${s.popular.lastUpdate})` : ""}`
                 : `${s.source}: ${s.records} records: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.withdrawn} withdrawn, ${s.skipped} skipped${s.invalid ? st.yellow(` (${s.invalid} invalid)`) : ""}`,
         );
-        for (const w of report.warnings.slice(0, 20)) {
+        // A source that failed is also a warning of the report: said once, on its own line above.
+        const failures = new Set(failed.map((s) => s.error));
+        const warnings = report.warnings.filter(
+          (w) => !failures.has(w.message) && !failures.has(`${w.file}: ${w.message}`),
+        );
+        for (const w of warnings.slice(0, 20)) {
           lines.push(st.yellow(`warning: ${w.file}${w.record ? ` (${w.record})` : ""}: ${w.message}`));
         }
-        if (report.warnings.length > 20)
-          lines.push(st.yellow(`… and ${report.warnings.length - 20} more warnings`));
+        if (warnings.length > 20) lines.push(st.yellow(`… and ${warnings.length - 20} more warnings`));
         lines.push(`database: ${report.dbPath}`);
         emit(lines.join("\n"));
       }
@@ -129,7 +137,7 @@ export function registerDb(program: Command): void {
       new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"),
     )
     .action((opts: { db?: string; format: string }) => {
-      const dbPath = resolveDbPath(opts.db);
+      const dbPath = readDbPath(opts.db, { mustExist: false });
       let store: ReturnType<typeof openAdvisoryStore>;
       try {
         store = openAdvisoryStore(dbPath);

@@ -71,13 +71,9 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? EXIT.clean : Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (
-        e.code === "commander.helpDisplayed" ||
-        e.code === "commander.version" ||
-        e.code === "commander.help"
-      ) {
-        return EXIT.clean;
-      }
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return EXIT.clean;
+      // Help asked for (`pycustoms help`) is a success; help shown because no (sub)command was named is a usage error.
+      if (e.code === "commander.help") return e.exitCode === 0 ? EXIT.clean : EXIT.error;
       return EXIT.error; // commander already printed the message
     }
     if (e instanceof UsageError) {

@@ -241,3 +241,22 @@ test("a --db that does not exist is a usage error, not an audit without advisori
     assert.match(r.stderr, /--db .*typo\.sqlite: no such file/);
   }
 });
+
+test("a --db that is a folder, and a failed db update source, are each said once, plainly", () => {
+  const folder = join(tmp, "a-folder");
+  mkdirSync(folder, { recursive: true });
+  for (const command of [
+    ["audit", "--no-upstream", example],
+    ["db", "update"],
+    ["db", "status"],
+  ]) {
+    const r = runCli([...command, "--db", folder]);
+    assert.equal(r.code, 2, command.join(" "));
+    assert.match(r.stderr, /--db .*a-folder is a folder: name the database file/);
+  }
+  const missing = join(tmp, "no-such-source.zip");
+  const update = runCli(["db", "update", "--from", missing, "--db", join(tmp, "fresh.sqlite")]);
+  assert.equal(update.code, 2);
+  assert.equal(update.stdout.split(missing).length - 1, 2, update.stdout); // "<source>: failed: <source>: …"
+  assert.doesNotMatch(update.stdout, /warning:/);
+});

@@ -64,6 +64,17 @@ test("top-level help lists every command, though a run loads only the module of 
   assert.match(typo.stderr, /Did you mean audit\?/);
 });
 
+test("no command, or a command group without its subcommand, shows help as a usage error (exit 2)", () => {
+  for (const args of [[], ["db"], ["token"], ["exception"]]) {
+    const r = runCli(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.stderr, /Usage: pycustoms/);
+  }
+  // Help asked for is a success, whichever way it is asked.
+  for (const args of [["help"], ["help", "db"], ["db", "--help"]])
+    assert.equal(runCli(args).code, 0, args.join(" "));
+});
+
 test("a reader that closes the pipe early ends the run quietly, without an EPIPE stack trace", () => {
   // Far more output than a pipe holds (the real manifests' inventory is megabytes of JSON); head takes 100 bytes.
   const manifests = join(sharedData, "real-manifests");
