@@ -4,6 +4,7 @@ import { basename, join, relative } from "node:path";
 import { metadataName, metadataVersion, parseCoreMetadata } from "../standards/core-metadata.js";
 import { type DirectUrl, fileUrlPath, parseDirectUrl } from "../standards/direct-url.js";
 import { isValidName, normalizeName } from "../standards/names.js";
+import { valid } from "../standards/pep440.js";
 import { makeDependency } from "./dependency.js";
 import { describeFsError, readTextFile } from "./read.js";
 import type { Dependency, InputError, ParseResult, Source } from "./types.js";
@@ -219,6 +220,13 @@ function readMetadataFile(
       message: `no Version in the metadata; using "${fromFolder.version}" from the folder name`,
     });
     version = fromFolder.version;
+  }
+  // Kept (it is installed), but said: no advisory range can be matched against a version that is not PEP 440.
+  if (valid(version) === null) {
+    errors.push({
+      file,
+      message: `${rawName}'s Version ${JSON.stringify(version)} is not a PEP 440 version: advisories cannot be matched against it`,
+    });
   }
   return { rawName, version };
 }

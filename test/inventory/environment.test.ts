@@ -254,3 +254,22 @@ test("a Windows-layout environment (Lib/site-packages) is scanned", () => {
     [["six", join("win", "Lib", "site-packages", "six-1.16.0.dist-info")]],
   );
 });
+
+test("a Version that is not PEP 440 is kept but said: no advisory can be matched against it", () => {
+  const site = mkdtempSync(join(tmpdir(), "pycustoms-env-version-"));
+  try {
+    mkdirSync(join(site, "weird-1.0.dist-info"));
+    writeFileSync(
+      join(site, "weird-1.0.dist-info", "METADATA"),
+      "Metadata-Version: 2.1\nName: weird\nVersion: not a version!\n",
+    );
+    const { dependencies, errors } = scanEnvironment(site, "site");
+    assert.equal(byName(dependencies, "weird").version, "not a version!");
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      [`weird's Version "not a version!" is not a PEP 440 version: advisories cannot be matched against it`],
+    );
+  } finally {
+    rmSync(site, { recursive: true, force: true });
+  }
+});
