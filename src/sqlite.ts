@@ -10,8 +10,9 @@ export type SqliteDatabase = BetterSqlite3.Database;
 
 /**
  * Puts the database in WAL mode, waiting up to `timeoutMs` for other connections. SQLite converts the journal only
- * with exclusive access and does not call the busy handler for that, so two processes opening one fresh file at
- * once (two `db update` runs) had one fail at once with "database is locked" whatever its busy timeout. The switch
+ * with exclusive access and, where waiting could deadlock, fails at once instead of calling the busy handler: two
+ * processes opening one fresh file together (two `db update` runs) had one fail with "database is locked" whatever
+ * its busy timeout. The switch
  * is retried here until the deadline; WAL is a property of the file, so once any connection has switched it the
  * others find it on and need no exclusive access at all.
  */

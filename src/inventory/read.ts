@@ -40,7 +40,6 @@ export function decodeText(bytes: Uint8Array, file: string): ReadResult {
   return { ok: true, text: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8") };
 }
 
-/** Reads a file's text, or returns a located error (never throws for bad input). */
 /**
  * Opens a file for reading without waiting on a FIFO: a checkout can hold one named requirements.txt, and a plain
  * open would wait for a writer forever (a hung CI job). Callers check that what they opened is a regular file.
@@ -49,6 +48,7 @@ export function openForReading(path: string): number {
   return openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
 }
 
+/** Reads a file's text, or returns a located error (never throws for bad input). */
 export function readTextFile(path: string, file: string = path, limit: number = maxFileBytes()): ReadResult {
   let fd: number;
   try {
