@@ -2,7 +2,12 @@
 // and the internal registry, all sharing one state database and one blob store.
 import { join } from "node:path";
 import type { Database } from "better-sqlite3";
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from "fastify";
 import { registryPlugin, type UploadEvent } from "../registry/routes.js";
 import type { UploadLimits } from "../registry/upload-validation.js";
 import { createIndexClient } from "../upstream/client.js";
@@ -12,7 +17,13 @@ import { VerifiedDownloads } from "./downloads.js";
 import { fileRoutes } from "./file-routes.js";
 import { allowAllGate, type ProjectGate } from "./gate-hook.js";
 import { createInternalRegistry, type InternalNamesConfig } from "./internal-registry.js";
-import { frontPageAnswer, installFastPath, MAX_PARAM_LENGTH, pageFastPath } from "./page-fast-path.js";
+import {
+  frontPageAnswer,
+  INTERNAL_ERROR_BODY,
+  installFastPath,
+  MAX_PARAM_LENGTH,
+  pageFastPath,
+} from "./page-fast-path.js";
 import { ProjectPages } from "./project-page.js";
 import { installRawFront } from "./raw-front.js";
 import type { ServerServices } from "./services.js";
@@ -159,6 +170,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   };
   app.decorate("pycustoms", services);
+  // A failure inside the server is a 500 without its message (paths, SQL, upstream details stay in the log);
+  // errors a client caused keep Fastify's answer. The page fast paths answer the same (page-fast-path.ts).
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if ((error.statusCode ?? 500) < 500) return reply.send(error);
+    request.log.error({ err: error, method: request.method, url: request.url }, "request failed");
+    return reply.code(500).type("application/json; charset=utf-8").send(INTERNAL_ERROR_BODY);
+  });
   const projectPages = new ProjectPages(services);
   await app.register(simpleRoutes, { services, projectPages });
   if (options.pageFastPath ?? true) {

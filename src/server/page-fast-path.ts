@@ -45,13 +45,16 @@ export function fastPathProject(url: string): string | null {
   return isValidName(name) && normalizeName(name) === name ? name : null;
 }
 
-/** Fastify's own answer to an error thrown by a handler (its default error handler), for the same case here. */
-function internalError(error: unknown): PageAnswer {
-  const message = error instanceof Error ? error.message : String(error);
-  const body = Buffer.from(
-    JSON.stringify({ statusCode: 500, error: "Internal Server Error", message }),
-    "utf8",
-  );
+/** What a 500 says to the client, on every way in: the error itself is logged, never sent. */
+export const INTERNAL_ERROR_BODY = JSON.stringify({
+  statusCode: 500,
+  error: "Internal Server Error",
+  message: "internal error (see the server log)",
+});
+
+/** The server's answer to an error thrown while answering (app.ts's error handler), for the same case here. */
+function internalError(): PageAnswer {
+  const body = Buffer.from(INTERNAL_ERROR_BODY, "utf8");
   return {
     status: 500,
     headers: { "content-type": "application/json; charset=utf-8", "content-length": String(body.length) },
@@ -135,7 +138,7 @@ function answerPage(
 ): PageAnswer | Promise<PageAnswer> {
   const failed = (error: unknown): PageAnswer => {
     log.error({ err: error, method, url }, "page request failed");
-    return internalError(error);
+    return internalError();
   };
   try {
     const now = projectPages.answerNow(question, log);
