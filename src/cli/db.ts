@@ -35,8 +35,9 @@ function progressPrinter(): { update(p: ImportProgress): void; done(): void } {
 }
 
 /**
- * The advisory database a reading command uses. A `--db` the user names must exist: a mistyped path would
- * otherwise run without advisories (their checks listed as skipped) and pass.
+ * The advisory database `--db` names, or the default one. A named one must exist unless `mustExist` is false (`db
+ * update` creates it): a mistyped path would otherwise run without advisories (their checks listed as skipped) and
+ * pass. A folder is refused either way.
  */
 export function readDbPath(option: string | undefined, options: { mustExist?: boolean } = {}): string {
   const path = resolveDbPath(option);
