@@ -12,9 +12,8 @@ export type SqliteDatabase = BetterSqlite3.Database;
  * Puts the database in WAL mode, waiting up to `timeoutMs` for other connections. SQLite converts the journal only
  * with exclusive access and, where waiting could deadlock, fails at once instead of calling the busy handler: two
  * processes opening one fresh file together (two `db update` runs) had one fail with "database is locked" whatever
- * its busy timeout. The switch
- * is retried here until the deadline; WAL is a property of the file, so once any connection has switched it the
- * others find it on and need no exclusive access at all.
+ * its busy timeout. The switch is retried here until the deadline; WAL is a property of the file, so once any
+ * connection has switched it the others find it on and need no exclusive access at all.
  */
 export function useWal(db: SqliteDatabase, timeoutMs: number): void {
   // An in-memory database (tests) has no journal file and keeps its "memory" mode.
@@ -36,7 +35,8 @@ export function useWal(db: SqliteDatabase, timeoutMs: number): void {
   }
 }
 
-function isBusy(e: unknown): boolean {
+/** A SQLite error that means another connection holds the lock (SQLITE_BUSY, SQLITE_LOCKED and their variants). */
+export function isBusy(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
 }

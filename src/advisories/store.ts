@@ -4,7 +4,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Severity } from "../checks/types.js";
 import { describeFsError } from "../inventory/read.js";
-import { Database, type SqliteDatabase, useWal } from "../sqlite.js";
+import { Database, isBusy, type SqliteDatabase, useWal } from "../sqlite.js";
 import { normalizeName } from "../standards/names.js";
 import { advisoryUrlIn, attachListedSummary, uncoveredListedVersions } from "./match.js";
 // The import side (YAML, JSON Schema, tar, zip) loads only when importing, keeping `audit` start-up light.
@@ -90,7 +90,7 @@ function toStoreError(path: string, e: unknown): unknown {
       `${where} is not a SQLite database or is corrupt (${detail}); remove it and run \`pycustoms db update\``,
     );
   }
-  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+  if (isBusy(e)) {
     return new AdvisoryStoreError(
       "locked",
       path,

@@ -1,15 +1,13 @@
 // `pycustoms requests|approve|deny|blocked|exception|audit-log|cache stats`: the gate's administration, on the data
 // directory's state database, so they work with or without a running server (which sees a change within seconds).
 import { userInfo } from "node:os";
-import type { Database } from "better-sqlite3";
 import { type Command, Option } from "./commander.js";
-import { DATA_DIR_HELP, withStateDatabase } from "./state-database.js";
+import { DATA_DIR_HELP, type DataDirOptions, withStateDatabase } from "./state-database.js";
 import { EXIT, emit, UsageError } from "./terminal.js";
 
 const WHEN_HELP = "an ISO date or date-time, or a duration like 30d, 12h, 2w";
 
-interface CommonOptions {
-  dataDir?: string;
+interface CommonOptions extends DataDirOptions {
   format?: string;
 }
 

@@ -7,13 +7,14 @@ import { loadConfig } from "../policy/config.js";
 import type { AuditResult } from "../report/audit-result.js";
 import { formatError } from "../report/inventory-table.js";
 import { type Command, Option } from "./commander.js";
-import { readDbPath, storeErrorToUsage } from "./db.js";
+import { readDbOption, readDbPath, storeErrorToUsage } from "./db.js";
 import { assertFoundManifests, nothingRead } from "./inventory.js";
 import {
   checkIndexUrlOption,
   colorEnabled,
   EXIT,
   emit,
+  ignoreOption,
   prettyJson,
   repeatable,
   toolVersion,
@@ -110,19 +111,12 @@ export function registerAudit(program: Command): void {
         .default("table"),
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
-    .option(
-      "--db <path>",
-      "advisory database, which must exist (default: $PYCUSTOMS_DB, else the user cache folder)",
-    )
+    .addOption(readDbOption())
     .option(
       "--config <file>",
       "policy file (default: pycustoms.toml or [tool.pycustoms] in pyproject.toml, searched upwards)",
     )
-    .option(
-      "--ignore <id>",
-      "ignore an advisory id or alias, or a check id, for this run; repeatable",
-      repeatable,
-    )
+    .addOption(ignoreOption())
     .option(
       "--index-url <url>",
       "package index the upstream checks ask (default: [index] url, else the requirement file's --index-url, else pip's configuration, else PyPI); credentials are never printed",

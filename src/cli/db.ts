@@ -39,6 +39,14 @@ function progressPrinter(): { update(p: ImportProgress): void; done(): void } {
  * update` creates it): a mistyped path would otherwise run without advisories (their checks listed as skipped) and
  * pass. A folder is refused either way.
  */
+/** `--db` as the commands that read the advisory database take it (resolved by readDbPath). */
+export function readDbOption(): Option {
+  return new Option(
+    "--db <path>",
+    "advisory database, which must exist (default: $PYCUSTOMS_DB, else the user cache folder)",
+  );
+}
+
 export function readDbPath(option: string | undefined, options: { mustExist?: boolean } = {}): string {
   const path = resolveDbPath(option);
   if (option === undefined || option.trim() === "") return path;

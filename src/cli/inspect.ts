@@ -4,14 +4,14 @@ import { loadConfig } from "../policy/config.js";
 import { formatError } from "../report/inventory-table.js";
 import { isValidName } from "../standards/names.js";
 import { type Command, Option } from "./commander.js";
-import { readDbPath } from "./db.js";
+import { readDbOption, readDbPath } from "./db.js";
 import {
   checkIndexUrlOption,
   colorEnabled,
   EXIT,
   emit,
+  ignoreOption,
   prettyJson,
-  repeatable,
   toolVersion,
   UsageError,
   warn,
@@ -59,20 +59,13 @@ export function registerInspect(program: Command): void {
       "simple index to ask (default: [index] url in the policy, else pip's configured index, else PyPI)",
     )
     .option("--offline", "answer only from the HTTP cache and the local advisory database")
-    .option(
-      "--db <path>",
-      "advisory database, which must exist (default: $PYCUSTOMS_DB, else the user cache folder)",
-    )
+    .addOption(readDbOption())
     .addOption(
       new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"),
     )
     .option("--releases <n>", "how many of the newest releases to list", String(DEFAULT_RELEASES_SHOWN))
     .option("--config <file>", "policy file (default: pycustoms.toml or [tool.pycustoms], searched upwards)")
-    .option(
-      "--ignore <id>",
-      "ignore an advisory id or alias, or a check id, for this run; repeatable",
-      repeatable,
-    )
+    .addOption(ignoreOption())
     .addOption(
       new Option("--fail-on <severity>", "fail on findings at or above this severity").choices([
         ...SEVERITIES,

@@ -1,11 +1,9 @@
 // `pycustoms token create|list|revoke` and `pycustoms project status|list`: the internal registry's administration.
-import type { Database } from "better-sqlite3";
 import { type Command, Option } from "./commander.js";
-import { DATA_DIR_HELP, withStateDatabase } from "./state-database.js";
+import { DATA_DIR_HELP, type DataDirOptions as StateOptions, withStateDatabase } from "./state-database.js";
 import { emit, repeatable, UsageError } from "./terminal.js";
 
-interface DataDirOptions {
-  dataDir?: string;
+interface DataDirOptions extends StateOptions {
   format?: string;
 }
 

@@ -1,6 +1,7 @@
 // How the CLI talks to a person: colour only on a TTY without NO_COLOR, one-line errors, the exit codes.
 import { realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isHttpUrl } from "../standards/urls.js";
+import { Option } from "./commander.js";
 
 /** Documented exit codes: 0 clean, 1 findings, 2 usage or input error. */
 export const EXIT = { clean: 0, findings: 1, error: 2 } as const;
@@ -66,6 +67,14 @@ function writeOutputFile(path: string, body: string): void {
  */
 export function repeatable(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** `--ignore`, as the commands that apply the policy take it. */
+export function ignoreOption(): Option {
+  return new Option(
+    "--ignore <id>",
+    "ignore an advisory id or alias, or a check id, for this run; repeatable",
+  ).argParser(repeatable);
 }
 
 /** `--index-url` must be an absolute http(s) URL: anything else would only fail at the first request. */

@@ -154,13 +154,13 @@ export function upstreamFingerprint(project: ProjectInfo): string {
   return createHash("sha256").update(content).digest("hex");
 }
 
-/** The non-upstream inputs of a verdict, hashed: a new advisory, policy, approval or exception changes it. */
 /**
  * Changes whenever the evaluation itself changes what it decides, so that verdicts remembered by an older version
  * are computed again (2: files added to an old release within the cooldown are held; unknown ages are held).
  */
 const EVALUATION_REVISION = 2;
 
+/** The non-upstream inputs of a verdict, hashed: a new advisory, policy, approval or exception changes it. */
 export function inputsFingerprint(ctx: EvaluationContext, project: string): string {
   const c = ctx.config;
   const content = JSON.stringify([
@@ -538,11 +538,12 @@ function decideFinding(
   }
   if (f.kind === "release-age") {
     const file = f.evidence?.file;
+    const phrase = phraseOf(f);
     if (typeof file === "string") {
-      o.heldFiles[file] = phraseOf(f);
-      o.notices.push(`held: ${phraseOf(f)}`);
+      o.heldFiles[file] = phrase;
+      o.notices.push(`held: ${phrase}`);
     } else {
-      raise(o, "hold", phraseOf(f));
+      raise(o, "hold", phrase);
     }
     const end = cooldownEndMs(f);
     if (end !== null) wakeUps.push(end);
